@@ -1,0 +1,248 @@
+//! Checking a submission's answers against its flow's questions. The same rules serve Slack, Teams, the
+//! portal and the API, and each problem names the question so every surface can show it next to the
+//! field.
+
+use crate::directory::Directory;
+use crate::flow::{DurationPolicy, Flow, Justification, Question, QuestionKind};
+use crate::ids::QuestionId;
+use crate::time::Span;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Answers as stored: one normalised JSON value per question that was asked and answered.
+pub type Answers = BTreeMap<QuestionId, serde_json::Value>;
+
+/// One problem with one field of a submission. `field` is a question id, `justification` or
+/// `duration`, or empty for the submission as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: &str, message: impl Into<String>) -> Self {
+        Self { field: field.to_owned(), message: message.into() }
+    }
+}
+
+/// The most a justification may hold (Slack's plain-text input limit).
+pub const MAX_JUSTIFICATION: usize = 3000;
+
+/// What the requester filled in, before checking.
+#[derive(Debug, Clone, Default)]
+pub struct RawSubmission {
+    pub answers: BTreeMap<String, serde_json::Value>,
+    pub justification: Option<String>,
+    pub duration: Option<String>,
+}
+
+/// A submission that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedSubmission {
+    pub answers: Answers,
+    pub justification: Option<String>,
+    pub duration: Option<Span>,
+}
+
+/// Whether a question is asked, given the answers to earlier questions.
+pub fn is_shown(question: &Question, answers: &Answers) -> bool {
+    question
+        .shown_if
+        .iter()
+        .all(|(id, accepted)| answers.get(id).is_some_and(|given| accepted.contains(given)))
+}
+
+/// Checks every answer, the justification and the duration; reports every problem at once.
+pub fn check_submission(
+    flow: &Flow,
+    raw: &RawSubmission,
+    directory: &Directory,
+) -> Result<CheckedSubmission, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for key in raw.answers.keys() {
+        if flow.question(key).is_none() {
+            errors.push(FieldError::new(key, format!("{} has no question `{key}`", flow.name)));
+        }
+    }
+    let mut answers = Answers::new();
+    for question in &flow.questions {
+        // Answers to questions that are not shown are dropped: a form without JavaScript sends every
+        // field, and a hidden answer must never change what is stored or decided.
+        if !is_shown(question, &answers) {
+            continue;
+        }
+        let given = raw.answers.get(question.id.as_str()).filter(|v| !is_blank(v));
+        match given {
+            None if question.required => errors.push(FieldError::new(question.id.as_str(), "this question needs an answer")),
+            None => {}
+            Some(value) => match check_answer(&question.kind, value, directory) {
+                Ok(v) => {
+                    answers.insert(question.id.clone(), v);
+                }
+                Err(message) => errors.push(FieldError::new(question.id.as_str(), message)),
+            },
+        }
+    }
+    let justification = raw.justification.as_deref().map(str::trim).filter(|j| !j.is_empty());
+    match (flow.justification, justification) {
+        (Justification::Required, None) => errors.push(FieldError::new("justification", "a justification is required")),
+        (Justification::None, Some(_)) => errors.push(FieldError::new("justification", "this flow does not take a justification")),
+        (_, Some(j)) if j.chars().count() > MAX_JUSTIFICATION => {
+            errors.push(FieldError::new("justification", format!("must be at most {MAX_JUSTIFICATION} characters")))
+        }
+        _ => {}
+    }
+    let duration = match check_duration(flow.duration.as_ref(), raw.duration.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    if errors.is_empty() {
+        Ok(CheckedSubmission { answers, justification: justification.map(str::to_owned), duration })
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_blank(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(s) => s.trim().is_empty(),
+        serde_json::Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+fn check_duration(policy: Option<&DurationPolicy>, given: Option<&str>) -> Result<Option<Span>, FieldError> {
+    let given = given.map(str::trim).filter(|g| !g.is_empty());
+    match (policy, given) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(FieldError::new("duration", "this flow grants access without an end, so it takes no duration")),
+        (Some(p), None) => Ok(Some(p.default)),
+        (Some(p), Some(_)) if !p.requester_chooses => {
+            Err(FieldError::new("duration", format!("this flow always grants {}; the duration cannot be chosen", p.default)))
+        }
+        (Some(p), Some(text)) => {
+            let d = Span::parse(text).map_err(|e| FieldError::new("duration", e.to_string()))?;
+            if d > p.max {
+                return Err(FieldError::new("duration", format!("must be at most {}", p.max)));
+            }
+            Ok(Some(d))
+        }
+    }
+}
+
+/// Checks one answer and returns it normalised (trimmed text, canonical durations, numbers as
+/// floating point) so that conditions compare like with like.
+fn check_answer(kind: &QuestionKind, value: &serde_json::Value, directory: &Directory) -> Result<serde_json::Value, String> {
+    use serde_json::Value as J;
+    let text = || value.as_str().map(str::trim).ok_or_else(|| format!("expected text, got {}", json_kind(value)));
+    match kind {
+        QuestionKind::Text { max_length } | QuestionKind::Textarea { max_length } => {
+            let t = text()?;
+            if matches!(kind, QuestionKind::Text { .. }) && t.contains(['\n', '\r']) {
+                return Err(String::from("must be a single line"));
+            }
+            if t.chars().count() > *max_length {
+                return Err(format!("must be at most {max_length} characters"));
+            }
+            Ok(J::String(t.to_owned()))
+        }
+        QuestionKind::Select { options } => {
+            let t = text()?;
+            if options.iter().any(|o| o == t) {
+                Ok(J::String(t.to_owned()))
+            } else {
+                Err(format!("must be one of: {}", options.join(", ")))
+            }
+        }
+        QuestionKind::MultiSelect { options } => {
+            let items: Vec<&str> = match value {
+                J::Array(items) => items.iter().map(|i| i.as_str().ok_or_else(|| String::from("expected a list of options"))).collect::<Result<_, _>>()?,
+                J::String(s) => vec![s.as_str()],
+                other => return Err(format!("expected a list of options, got {}", json_kind(other))),
+            };
+            let mut chosen: Vec<String> = Vec::new();
+            for item in items {
+                let item = item.trim();
+                if !options.iter().any(|o| o == item) {
+                    return Err(format!("`{item}` is not one of: {}", options.join(", ")));
+                }
+                if !chosen.iter().any(|c| c == item) {
+                    chosen.push(item.to_owned());
+                }
+            }
+            // Stored in the flow's order, so the same choice always looks the same.
+            chosen.sort_by_key(|c| options.iter().position(|o| o == c));
+            Ok(J::Array(chosen.into_iter().map(J::String).collect()))
+        }
+        QuestionKind::Date => {
+            let t = text()?;
+            let format = ::time::macros::format_description!("[year]-[month]-[day]");
+            ::time::Date::parse(t, &format).map_err(|_| format!("{t:?} is not a date; expected YYYY-MM-DD"))?;
+            Ok(J::String(t.to_owned()))
+        }
+        QuestionKind::Duration { max } => {
+            let d = Span::parse(text()?).map_err(|e| e.to_string())?;
+            if let Some(max) = max {
+                if d > *max {
+                    return Err(format!("must be at most {max}"));
+                }
+            }
+            Ok(J::String(d.to_string()))
+        }
+        QuestionKind::User => {
+            let t = text()?;
+            let user = directory.find_user(t).ok_or_else(|| format!("{t:?} is not an active person in the directory"))?;
+            Ok(J::String(user.id.to_string()))
+        }
+        QuestionKind::Number { min, max, integer } => {
+            let n = match value {
+                J::Number(n) => n.as_f64(),
+                J::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            }
+            .filter(|n| n.is_finite())
+            .ok_or_else(|| format!("expected a number, got {}", json_kind(value)))?;
+            if *integer && n.fract() != 0.0 {
+                return Err(String::from("must be a whole number"));
+            }
+            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                let range = match (min, max) {
+                    (Some(lo), Some(hi)) => format!("between {lo} and {hi}"),
+                    (Some(lo), None) => format!("at least {lo}"),
+                    (None, Some(hi)) => format!("at most {hi}"),
+                    (None, None) => String::new(),
+                };
+                return Err(format!("must be {range}"));
+            }
+            serde_json::Number::from_f64(n).map(J::Number).ok_or_else(|| String::from("expected a number"))
+        }
+        QuestionKind::Boolean => match value {
+            J::Bool(b) => Ok(J::Bool(*b)),
+            J::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" => Ok(J::Bool(true)),
+                "false" | "no" | "off" => Ok(J::Bool(false)),
+                _ => Err(String::from("expected yes or no")),
+            },
+            other => Err(format!("expected yes or no, got {}", json_kind(other))),
+        },
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "nothing",
+        serde_json::Value::Bool(_) => "true/false",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "text",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

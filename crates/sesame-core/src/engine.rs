@@ -1,0 +1,603 @@
+//! The request state machine. Pure: it takes a request (or a flow and a submission), a command, the
+//! actor, the directory and the time, and returns the new request with its audit events, notices and
+//! timers, or a [`DomainError`]. The store saves all of a [`Transition`] in one transaction.
+//!
+//! Every permission check happens here, against the request's own record of who may decide, so no
+//! surface (Slack button, portal form, API call) can be trusted to have checked.
+
+use crate::answers::{check_submission, FieldError, RawSubmission};
+use crate::directory::Directory;
+use crate::events::{Actor, AuditEvent, Notice, Timer, TimerKind};
+use crate::flow::{Flow, Fulfillment};
+use crate::ids::{RequestNumber, UserId};
+use crate::policy::{self, condition_holds, resolve_approvers, resolve_fulfillers, ConditionInput};
+use crate::request::{Decision, FlowSnapshot, FulfilmentProgress, Outcome, Request, State, StepProgress, StepStatus};
+use crate::time::Timestamp;
+use serde_json::json;
+
+/// How many reminders a step sends before it leaves the rest to escalation and pending expiry.
+pub const MAX_REMINDERS: u32 = 3;
+/// The longest reason or comment a decision may carry.
+pub const MAX_REASON: usize = 3000;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    #[error("the request has {} problem(s): {}", .0.len(), describe_fields(.0))]
+    InvalidSubmission(Vec<FieldError>),
+    /// The actor may not do this (not an approver, self-approval, not the requester).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The request's state does not allow this command.
+    #[error("{0}")]
+    IllegalTransition(String),
+    /// The command was already carried out (a second click, a late approver).
+    #[error("{0}")]
+    AlreadyDone(String),
+    /// The request cannot go ahead as the flow and directory stand (nobody can approve a step).
+    #[error("{0}")]
+    CannotProceed(String),
+    /// A timer fired after the request moved on; nothing to do.
+    #[error("the timer no longer applies to the request")]
+    Outlived,
+}
+
+fn describe_fields(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A request's change, ready to be stored in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub request: Request,
+    pub audit: Vec<AuditEvent>,
+    pub notices: Vec<Notice>,
+    pub timers: Vec<Timer>,
+}
+
+/// A new request as someone filed it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// Who gets the access; the actor files it, for themselves or (where the flow allows) for them.
+    pub requester: UserId,
+    pub answers: RawSubmission,
+}
+
+/// What someone (or a timer) does to an existing request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Approve { step: Option<usize>, comment: Option<String> },
+    Deny { step: Option<usize>, reason: String },
+    Cancel { reason: Option<String> },
+    CompleteFulfilment { note: Option<String> },
+    FailFulfilment { reason: String },
+    /// End access early: the requester relinquishing it, or an administrator removing it.
+    Revoke { reason: Option<String> },
+    Fire(TimerKind),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Approve { .. } => "approve",
+            Command::Deny { .. } => "deny",
+            Command::Cancel { .. } => "cancel",
+            Command::CompleteFulfilment { .. } => "complete",
+            Command::FailFulfilment { .. } => "fail",
+            Command::Revoke { .. } => "revoke",
+            Command::Fire(_) => "timer",
+        }
+    }
+}
+
+struct Change<'a> {
+    request: Request,
+    audit: Vec<AuditEvent>,
+    notices: Vec<Notice>,
+    timers: Vec<Timer>,
+    actor: &'a Actor,
+    directory: &'a Directory,
+    now: Timestamp,
+}
+
+impl Change<'_> {
+    fn event(&mut self, kind: &str, detail: serde_json::Value) {
+        self.audit.push(AuditEvent::new(self.now, self.actor, kind, detail));
+    }
+
+    fn system_event(&mut self, kind: &str, detail: serde_json::Value) {
+        self.audit.push(AuditEvent::new(self.now, &Actor::System, kind, detail));
+    }
+
+    fn finish(mut self) -> Transition {
+        self.request.updated_at = self.now;
+        if !self.notices.contains(&Notice::RequestUpdated) && self.audit.iter().any(|e| e.kind != "comment_added") {
+            self.notices.push(Notice::RequestUpdated);
+        }
+        Transition { request: self.request, audit: self.audit, notices: self.notices, timers: self.timers }
+    }
+
+    /// Moves on from the current point: skips steps whose condition holds, starts the next step that
+    /// needs people, or, when no step is left, approves and starts fulfilment.
+    fn advance(&mut self, from_step: usize) -> Result<(), DomainError> {
+        for index in from_step..self.request.steps.len() {
+            let spec = self.request.steps[index].spec.clone();
+            if let Some(condition) = &spec.skip_if {
+                let input = ConditionInput {
+                    answers: &self.request.answers,
+                    requester: &self.request.requester,
+                    duration: self.request.duration,
+                    directory: self.directory,
+                };
+                let (holds, why) = condition_holds(condition, &input);
+                if holds {
+                    let step = &mut self.request.steps[index];
+                    step.status = StepStatus::Skipped;
+                    step.why = format!("skipped because {why}");
+                    step.started_at = Some(self.now);
+                    step.finished_at = Some(self.now);
+                    self.system_event("step_skipped", json!({ "step": index, "name": spec.name, "because": why }));
+                    continue;
+                }
+            }
+            let (eligible, why) = eligible_approvers(&self.request, index, self.directory)?;
+            let step = &mut self.request.steps[index];
+            step.status = StepStatus::Pending;
+            step.eligible = eligible.clone();
+            step.why = why.clone();
+            step.started_at = Some(self.now);
+            self.request.state = State::PendingApproval { step: index };
+            self.system_event(
+                "step_started",
+                json!({ "step": index, "name": spec.name, "approvers": eligible, "required": spec.required, "why": why }),
+            );
+            self.notices.push(Notice::ApprovalRequested { step: index, approvers: eligible });
+            if let Some(after) = spec.remind_after {
+                self.timers.push(Timer { at: self.now.plus(after), kind: TimerKind::Remind { step: index } });
+            }
+            if let Some(after) = spec.escalate_after {
+                self.timers.push(Timer { at: self.now.plus(after), kind: TimerKind::Escalate { step: index } });
+            }
+            return Ok(());
+        }
+        self.request.state = State::Approved;
+        self.system_event("approved", json!({ "steps": self.request.steps.len() }));
+        self.start_fulfilment()
+    }
+
+    fn start_fulfilment(&mut self) -> Result<(), DomainError> {
+        match &self.request.flow.fulfillment {
+            Fulfillment::Manual(fulfillers) => {
+                let resolved = resolve_fulfillers(fulfillers, self.directory).map_err(DomainError::CannotProceed)?;
+                self.request.fulfilment = Some(FulfilmentProgress {
+                    fulfillers: resolved.people.clone(),
+                    why: resolved.why,
+                    started_at: self.now,
+                    finished_at: None,
+                    by: None,
+                    note: None,
+                });
+                self.request.state = State::Fulfilling;
+                self.system_event("fulfilment_started", json!({ "kind": "manual", "fulfillers": resolved.people }));
+                self.notices.push(Notice::FulfilmentRequested);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Who may decide step `index`: the rule's people less the requester and filer when the flow forbids
+/// self-approval. Fails when fewer people remain than the step requires.
+fn eligible_approvers(request: &Request, index: usize, directory: &Directory) -> Result<(Vec<UserId>, String), DomainError> {
+    let step = &request.steps[index];
+    let resolved = resolve_approvers(&step.spec.approvers, &request.flow.owners, &request.requester, directory)
+        .map_err(|e| DomainError::CannotProceed(format!("step {} ({}) cannot be approved: {e}", index + 1, step.spec.name)))?;
+    let (eligible, why) = exclude_self(request, resolved.people, resolved.why);
+    if eligible.len() < step.spec.required as usize {
+        return Err(DomainError::CannotProceed(format!(
+            "step {} ({}) needs {} approver(s) but only {} can approve ({why})",
+            index + 1,
+            step.spec.name,
+            step.spec.required,
+            eligible.len()
+        )));
+    }
+    Ok((eligible, why))
+}
+
+fn exclude_self(request: &Request, mut people: Vec<UserId>, mut why: String) -> (Vec<UserId>, String) {
+    if !request.flow.allow_self_approval {
+        let before = people.len();
+        people.retain(|p| p != &request.requester && p != &request.submitted_by);
+        if people.len() < before {
+            why.push_str("; the requester may not approve their own request");
+        }
+    }
+    (people, why)
+}
+
+/// Files a new request. The result has number zero until the store assigns one.
+pub fn submit(
+    flow: &Flow,
+    submission: Submission,
+    actor: &Actor,
+    directory: &Directory,
+    now: Timestamp,
+) -> Result<Transition, DomainError> {
+    let filer = actor
+        .user_id()
+        .ok_or_else(|| DomainError::NotAllowed(String::from("requests are filed by people")))?
+        .clone();
+    if directory.user(&filer).is_none_or(|u| !u.active) {
+        return Err(DomainError::NotAllowed(format!("{filer} is not an active person in the directory")));
+    }
+    let requester = submission.requester;
+    if requester != filer && !flow.allow_requests_for_others {
+        return Err(DomainError::NotAllowed(format!("{} cannot be requested on someone else's behalf", flow.name)));
+    }
+    policy::may_request(flow, &requester, directory).map_err(DomainError::NotAllowed)?;
+    let checked = check_submission(flow, &submission.answers, directory).map_err(DomainError::InvalidSubmission)?;
+    let request = Request {
+        number: RequestNumber(0),
+        flow: FlowSnapshot::from(flow),
+        requester: requester.clone(),
+        submitted_by: filer.clone(),
+        answers: checked.answers,
+        justification: checked.justification,
+        duration: checked.duration,
+        state: State::Submitted,
+        steps: flow.approval.iter().cloned().map(StepProgress::new).collect(),
+        fulfilment: None,
+        access_starts_at: None,
+        access_ends_at: None,
+        outcome: None,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    };
+    // Every step must be approvable as the directory stands now: refusing the request at once is
+    // better than leaving it stuck at step 3 next week.
+    for index in 0..request.steps.len() {
+        eligible_approvers(&request, index, directory)?;
+    }
+    let mut change = Change { request, audit: Vec::new(), notices: Vec::new(), timers: Vec::new(), actor, directory, now };
+    change.event(
+        "submitted",
+        json!({
+            "flow": flow.id,
+            "requester": requester,
+            "on_behalf": requester != filer,
+            "duration": change.request.duration.map(|d| d.to_string()),
+        }),
+    );
+    if let Some(after) = flow.pending_expires_after {
+        change.timers.push(Timer { at: now.plus(after), kind: TimerKind::PendingExpiry });
+    }
+    change.advance(0)?;
+    Ok(change.finish())
+}
+
+/// Applies a command to a stored request.
+pub fn decide(
+    request: &Request,
+    command: Command,
+    actor: &Actor,
+    directory: &Directory,
+    now: Timestamp,
+) -> Result<Transition, DomainError> {
+    let mut change = Change {
+        request: request.clone(),
+        audit: Vec::new(),
+        notices: Vec::new(),
+        timers: Vec::new(),
+        actor,
+        directory,
+        now,
+    };
+    match command {
+        Command::Approve { step, comment } => approve(&mut change, step, clean_text(comment)?)?,
+        Command::Deny { step, reason } => deny(&mut change, step, required_text(reason, "a reason for the denial")?)?,
+        Command::Cancel { reason } => cancel(&mut change, clean_text(reason)?)?,
+        Command::CompleteFulfilment { note } => complete(&mut change, clean_text(note)?)?,
+        Command::FailFulfilment { reason } => fail(&mut change, required_text(reason, "a reason")?)?,
+        Command::Revoke { reason } => revoke(&mut change, clean_text(reason)?)?,
+        Command::Fire(timer) => fire(&mut change, timer)?,
+    }
+    Ok(change.finish())
+}
+
+fn clean_text(text: Option<String>) -> Result<Option<String>, DomainError> {
+    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > MAX_REASON) {
+        return Err(DomainError::InvalidSubmission(vec![FieldError {
+            field: String::from("reason"),
+            message: format!("must be at most {MAX_REASON} characters"),
+        }]));
+    }
+    Ok(text)
+}
+
+fn required_text(text: String, what: &str) -> Result<String, DomainError> {
+    clean_text(Some(text))?.ok_or_else(|| {
+        DomainError::InvalidSubmission(vec![FieldError { field: String::from("reason"), message: format!("{what} is required") }])
+    })
+}
+
+fn person(actor: &Actor) -> Result<&UserId, DomainError> {
+    actor.user_id().ok_or_else(|| DomainError::NotAllowed(String::from("only a person can do this")))
+}
+
+fn not_in_state(request: &Request, action: &str) -> DomainError {
+    DomainError::IllegalTransition(format!("{} is {}; it can no longer be {action}", request.title(), request.state.name().replace('_', " ")))
+}
+
+/// Checks that `who` may decide the current step, and returns its index. `seen_step` is the step the
+/// person was looking at (a button carries it); it only serves to explain a late click, never to
+/// decide who may act.
+fn check_approver(change: &Change<'_>, who: &UserId, seen_step: Option<usize>, action: &str) -> Result<usize, DomainError> {
+    let request = &change.request;
+    let current = request.current_step();
+    let looked_at = seen_step.or(current.map(|(i, _)| i));
+    if current.map(|(i, _)| i) != looked_at || current.is_none() {
+        return Err(late_decision(request, looked_at, action));
+    }
+    let Some((index, step)) = current else {
+        return Err(not_in_state(request, action));
+    };
+    if step.eligible.contains(who) {
+        return Ok(index);
+    }
+    let is_self = who == &request.requester || who == &request.submitted_by;
+    if is_self && !request.flow.allow_self_approval {
+        return Err(DomainError::NotAllowed(format!("you cannot {action} your own request")));
+    }
+    Err(DomainError::NotAllowed(format!(
+        "{who} is not an approver of step {} ({}) of {}",
+        index + 1,
+        step.spec.name,
+        request.title()
+    )))
+}
+
+/// The answer to a decision on a step that is no longer waiting: who decided it, or where the
+/// request stands now.
+fn late_decision(request: &Request, step: Option<usize>, action: &str) -> DomainError {
+    let decided = step
+        .and_then(|i| request.steps.get(i))
+        .or_else(|| request.steps.iter().rev().find(|s| matches!(s.status, StepStatus::Approved | StepStatus::Denied)));
+    match decided {
+        Some(s) if s.status == StepStatus::Denied => {
+            let by = s.denial.as_ref().map(|d| d.by.to_string()).unwrap_or_default();
+            DomainError::AlreadyDone(format!("{} was already denied by {by}", request.title()))
+        }
+        Some(s) if s.status == StepStatus::Approved => {
+            let by: Vec<String> = s.approvals.iter().map(|a| a.by.to_string()).collect();
+            DomainError::AlreadyDone(format!("{} ({}) was already approved by {}", request.title(), s.spec.name, by.join(", ")))
+        }
+        _ => not_in_state(request, action),
+    }
+}
+
+fn approve(change: &mut Change<'_>, seen_step: Option<usize>, comment: Option<String>) -> Result<(), DomainError> {
+    let who = person(change.actor)?.clone();
+    let index = check_approver(change, &who, seen_step, "approve")?;
+    let now = change.now;
+    let step = &mut change.request.steps[index];
+    if step.approvals.iter().any(|a| a.by == who) {
+        return Err(DomainError::AlreadyDone(format!("you already approved step {} ({})", index + 1, step.spec.name)));
+    }
+    step.approvals.push(Decision { by: who.clone(), at: now, comment: comment.clone() });
+    let (have, need, name) = (step.approvals.len(), step.spec.required as usize, step.spec.name.clone());
+    change.event("approval_given", json!({ "step": index, "name": name, "comment": comment, "count": have, "required": need }));
+    change.notices.push(Notice::StepDecided { step: index });
+    if have >= need {
+        let step = &mut change.request.steps[index];
+        step.status = StepStatus::Approved;
+        step.finished_at = Some(now);
+        change.event("step_approved", json!({ "step": index, "name": name }));
+        change.advance(index + 1)?;
+    }
+    Ok(())
+}
+
+fn deny(change: &mut Change<'_>, seen_step: Option<usize>, reason: String) -> Result<(), DomainError> {
+    let who = person(change.actor)?.clone();
+    let index = check_approver(change, &who, seen_step, "deny")?;
+    let now = change.now;
+    let step = &mut change.request.steps[index];
+    step.status = StepStatus::Denied;
+    step.denial = Some(Decision { by: who.clone(), at: now, comment: Some(reason.clone()) });
+    step.finished_at = Some(now);
+    let name = step.spec.name.clone();
+    change.request.state = State::Denied;
+    change.request.outcome = Some(Outcome { by: who.to_string(), at: now, reason: Some(reason.clone()) });
+    change.event("denied", json!({ "step": index, "name": name, "reason": reason }));
+    change.notices.push(Notice::StepDecided { step: index });
+    Ok(())
+}
+
+fn cancel(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainError> {
+    let who = person(change.actor)?.clone();
+    let request = &change.request;
+    let own = who == request.requester || who == request.submitted_by;
+    if !own && !change.actor.is_admin() {
+        return Err(DomainError::NotAllowed(String::from("only the requester (or an administrator) can cancel a request")));
+    }
+    let step = match request.state {
+        State::Submitted => None,
+        State::PendingApproval { step } => Some(step),
+        _ => return Err(not_in_state(request, "canceled")),
+    };
+    change.request.state = State::Canceled;
+    change.request.outcome = Some(Outcome { by: who.to_string(), at: change.now, reason: reason.clone() });
+    change.event("canceled", json!({ "reason": reason, "by_admin": !own }));
+    if let Some(step) = step {
+        change.notices.push(Notice::StepDecided { step });
+    }
+    Ok(())
+}
+
+fn check_fulfiller(change: &Change<'_>, who: &UserId) -> Result<(), DomainError> {
+    let request = &change.request;
+    if request.state != State::Fulfilling {
+        return Err(match &request.fulfilment {
+            Some(FulfilmentProgress { by: Some(by), .. }) => DomainError::AlreadyDone(format!("{} was already handled by {by}", request.title())),
+            _ => not_in_state(request, "fulfilled"),
+        });
+    }
+    let is_fulfiller = request.fulfilment.as_ref().is_some_and(|f| f.fulfillers.contains(who));
+    if !is_fulfiller && !change.actor.is_admin() {
+        return Err(DomainError::NotAllowed(format!("{who} is not a fulfiller of {}", request.title())));
+    }
+    Ok(())
+}
+
+fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainError> {
+    let who = person(change.actor)?.clone();
+    check_fulfiller(change, &who)?;
+    let now = change.now;
+    if let Some(f) = change.request.fulfilment.as_mut() {
+        f.finished_at = Some(now);
+        f.by = Some(who.clone());
+        f.note = note.clone();
+    }
+    change.request.access_starts_at = Some(now);
+    match change.request.duration {
+        Some(duration) => {
+            let until = now.plus(duration);
+            change.request.access_ends_at = Some(until);
+            change.request.state = State::Active { until };
+            change.timers.push(Timer { at: until, kind: TimerKind::AccessExpiry });
+            change.event("access_granted", json!({ "until": until, "note": note }));
+        }
+        None => {
+            change.request.state = State::Fulfilled;
+            change.event("fulfilled", json!({ "note": note }));
+        }
+    }
+    change.notices.push(Notice::FulfilmentDecided);
+    Ok(())
+}
+
+fn fail(change: &mut Change<'_>, reason: String) -> Result<(), DomainError> {
+    let who = person(change.actor)?.clone();
+    check_fulfiller(change, &who)?;
+    let now = change.now;
+    if let Some(f) = change.request.fulfilment.as_mut() {
+        f.finished_at = Some(now);
+        f.by = Some(who.clone());
+        f.note = Some(reason.clone());
+    }
+    change.request.state = State::Failed;
+    change.request.outcome = Some(Outcome { by: who.to_string(), at: now, reason: Some(reason.clone()) });
+    change.event("fulfilment_failed", json!({ "reason": reason }));
+    change.notices.push(Notice::FulfilmentDecided);
+    Ok(())
+}
+
+fn revoke(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainError> {
+    let who = person(change.actor)?.clone();
+    let request = &change.request;
+    if who != request.requester && !change.actor.is_admin() {
+        return Err(DomainError::NotAllowed(String::from("only the requester or an administrator can end this access")));
+    }
+    if !matches!(request.state, State::Active { .. } | State::Fulfilled) {
+        return Err(not_in_state(request, "revoked"));
+    }
+    change.request.state = State::Revoked;
+    change.request.access_ends_at = Some(change.now);
+    change.request.outcome = Some(Outcome { by: who.to_string(), at: change.now, reason: reason.clone() });
+    change.event("revoked", json!({ "reason": reason, "relinquished": who == change.request.requester }));
+    change.notices.push(Notice::RemovalRequested);
+    Ok(())
+}
+
+fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
+    let state = change.request.state;
+    match timer {
+        TimerKind::Remind { step } => {
+            if state != (State::PendingApproval { step }) {
+                return Err(DomainError::Outlived);
+            }
+            let progress = &mut change.request.steps[step];
+            if progress.reminders_sent >= MAX_REMINDERS {
+                return Err(DomainError::Outlived);
+            }
+            progress.reminders_sent += 1;
+            let (sent, every) = (progress.reminders_sent, progress.spec.remind_after);
+            change.system_event("reminder_sent", json!({ "step": step, "round": sent }));
+            change.notices.push(Notice::ApprovalReminder { step });
+            if let (Some(every), true) = (every, sent < MAX_REMINDERS) {
+                change.timers.push(Timer { at: change.now.plus(every), kind: TimerKind::Remind { step } });
+            }
+        }
+        TimerKind::Escalate { step } => {
+            if state != (State::PendingApproval { step }) || change.request.steps[step].escalated {
+                return Err(DomainError::Outlived);
+            }
+            let Some(to) = change.request.steps[step].spec.escalate_to.clone() else {
+                return Err(DomainError::Outlived);
+            };
+            change.request.steps[step].escalated = true;
+            let resolved = resolve_approvers(&to, &change.request.flow.owners, &change.request.requester, change.directory);
+            match resolved {
+                Ok(r) => {
+                    let (people, why) = exclude_self(&change.request, r.people, r.why);
+                    let progress = &mut change.request.steps[step];
+                    let added: Vec<UserId> = people.into_iter().filter(|p| !progress.eligible.contains(p)).collect();
+                    progress.eligible.extend(added.iter().cloned());
+                    progress.why.push_str(&format!("; escalated to {} because nobody decided in time ({why})", policy::join(&added)));
+                    change.system_event("escalated", json!({ "step": step, "to": added }));
+                    change.notices.push(Notice::Escalated { step, to: added });
+                }
+                Err(problem) => {
+                    change.system_event("escalation_failed", json!({ "step": step, "problem": problem }));
+                    change.notices.push(Notice::AdminAttention { problem: format!("{}: escalation failed: {problem}", change.request.title()) });
+                }
+            }
+        }
+        TimerKind::PendingExpiry => {
+            let State::PendingApproval { step } = state else {
+                return Err(DomainError::Outlived);
+            };
+            change.request.state = State::ClosedUnanswered;
+            change.request.outcome = Some(Outcome {
+                by: Actor::System.label(),
+                at: change.now,
+                reason: Some(String::from("nobody decided before the request expired")),
+            });
+            change.system_event("closed_unanswered", json!({ "step": step }));
+            change.notices.push(Notice::StepDecided { step });
+        }
+        TimerKind::AccessExpiry => {
+            let State::Active { until } = state else {
+                return Err(DomainError::Outlived);
+            };
+            if change.now < until {
+                return Err(DomainError::Outlived);
+            }
+            change.request.state = State::Expired;
+            change.system_event("expired", json!({ "until": until }));
+            change.notices.push(Notice::RemovalRequested);
+        }
+    }
+    Ok(())
+}
+
+/// Checks a comment and returns its audit event. Anyone involved in the request, or an
+/// administrator, may comment at any time, including after it ends.
+pub fn comment(request: &Request, actor: &Actor, text: &str, now: Timestamp) -> Result<(String, AuditEvent), DomainError> {
+    let who = person(actor)?;
+    if !request.involves(who) && !actor.is_admin() {
+        return Err(DomainError::NotAllowed(format!("{who} is not part of {}", request.title())));
+    }
+    let text = required_text(text.to_owned(), "the comment's text")?;
+    let event = AuditEvent::new(now, actor, "comment_added", json!({ "text": text }));
+    Ok((text, event))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! What a transition produces besides the new request: audit events (what happened), notices (who
+//! must be told: the intent, never a rendered message) and timers (what must happen later).
+
+use crate::ids::UserId;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Who did something: a person, or Sesame itself (timers, expiry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    User { id: UserId, admin: bool },
+    System,
+}
+
+impl Actor {
+    pub fn user(id: UserId) -> Self {
+        Actor::User { id, admin: false }
+    }
+
+    pub fn admin(id: UserId) -> Self {
+        Actor::User { id, admin: true }
+    }
+
+    pub fn user_id(&self) -> Option<&UserId> {
+        match self {
+            Actor::User { id, .. } => Some(id),
+            Actor::System => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Actor::User { admin: true, .. })
+    }
+
+    /// How the audit trail names the actor.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::User { id, .. } => id.to_string(),
+            Actor::System => String::from("sesame"),
+        }
+    }
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    pub actor: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+impl AuditEvent {
+    pub fn new(at: Timestamp, actor: &Actor, kind: &str, detail: serde_json::Value) -> Self {
+        AuditEvent { at, actor: actor.label(), kind: kind.to_owned(), detail }
+    }
+}
+
+/// A message owed to someone about a request. Adapters render it from the request's state at delivery
+/// time, so a late delivery never shows an old state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    /// The request changed: refresh the requester's message and add a step to its thread.
+    RequestUpdated,
+    /// Ask these approvers to decide a step.
+    ApprovalRequested { step: usize, approvers: Vec<UserId> },
+    /// A decision was made on a step: refresh every approver's copy.
+    StepDecided { step: usize },
+    /// Remind the approvers who have not decided yet.
+    ApprovalReminder { step: usize },
+    /// The step was escalated to these people.
+    Escalated { step: usize, to: Vec<UserId> },
+    /// Ask the fulfillers to grant the access.
+    FulfilmentRequested,
+    /// The fulfilment task was done or refused: refresh the fulfillers' copies.
+    FulfilmentDecided,
+    /// Access ended (expired or revoked) and must be removed by hand.
+    RemovalRequested,
+    /// A comment was added.
+    Commented { comment: i64 },
+    /// Something needs an administrator (a step nobody can approve, say).
+    AdminAttention { problem: String },
+}
+
+impl Notice {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::RequestUpdated => "request_updated",
+            Notice::ApprovalRequested { .. } => "approval_requested",
+            Notice::StepDecided { .. } => "step_decided",
+            Notice::ApprovalReminder { .. } => "approval_reminder",
+            Notice::Escalated { .. } => "escalated",
+            Notice::FulfilmentRequested => "fulfilment_requested",
+            Notice::FulfilmentDecided => "fulfilment_decided",
+            Notice::RemovalRequested => "removal_requested",
+            Notice::Commented { .. } => "commented",
+            Notice::AdminAttention { .. } => "admin_attention",
+        }
+    }
+}
+
+/// Something that must happen later. A timer that fires after the request has moved on does
+/// nothing, so timers are never cancelled, only outlived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "timer", rename_all = "snake_case")]
+pub enum TimerKind {
+    Remind { step: usize },
+    Escalate { step: usize },
+    PendingExpiry,
+    AccessExpiry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    pub at: Timestamp,
+    pub kind: TimerKind,
+}
