@@ -1,1 +1,129 @@
+//! Sesame's use cases: submit, decide, cancel, comment, fulfil, expire; the directory and API tokens;
+//! and the worker that delivers notices and fires timers. It talks to chat platforms and connectors
+//! only through the ports in [`ports`], and to the database only through `sesame-store`.
 #![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod clock;
+pub mod directory;
+pub mod dispatcher;
+mod error;
+pub mod metrics;
+pub mod ports;
+pub mod requests;
+pub mod tokens;
+
+pub use catalog::Catalog;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::AppError;
+pub use requests::{Principal, RequestScope};
+
+use sesame_core::{Directory, GroupId};
+use sesame_store::Store;
+use std::sync::{Arc, RwLock};
+use tokio::sync::Notify;
+
+/// Who is an administrator or auditor: members of these directory groups.
+#[derive(Debug, Clone, Default)]
+pub struct Roles {
+    pub admin_groups: Vec<GroupId>,
+    pub auditor_groups: Vec<GroupId>,
+}
+
+/// Everything a use case needs. Cheap to clone: every field is shared.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    catalog: RwLock<Arc<Catalog>>,
+    directory: RwLock<Arc<Directory>>,
+    directory_version: RwLock<i64>,
+    clock: Arc<dyn Clock>,
+    roles: Roles,
+    notifiers: Vec<Arc<dyn ports::Notifier>>,
+    /// Woken after every commit that wrote jobs, so notices go out without waiting for a poll.
+    wake: Notify,
+    metrics: metrics::Metrics,
+    token_cache: tokens::TokenCache,
+}
+
+/// How to build an [`App`].
+pub struct AppParts {
+    pub store: Store,
+    pub catalog: Catalog,
+    pub clock: Arc<dyn Clock>,
+    pub roles: Roles,
+    pub notifiers: Vec<Arc<dyn ports::Notifier>>,
+}
+
+impl App {
+    /// Builds the application and loads the directory from the store.
+    pub async fn new(parts: AppParts) -> Result<App, AppError> {
+        let app = App {
+            inner: Arc::new(Inner {
+                store: parts.store,
+                catalog: RwLock::new(Arc::new(parts.catalog)),
+                directory: RwLock::new(Arc::new(Directory::default())),
+                directory_version: RwLock::new(-1),
+                clock: parts.clock,
+                roles: parts.roles,
+                notifiers: parts.notifiers,
+                wake: Notify::new(),
+                metrics: metrics::Metrics::default(),
+                token_cache: tokens::TokenCache::default(),
+            }),
+        };
+        app.reload_directory().await?;
+        Ok(app)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn catalog(&self) -> Arc<Catalog> {
+        read_lock(&self.inner.catalog).clone()
+    }
+
+    /// Replaces the flows (after `sesame check` passed on a changed directory, say).
+    pub fn replace_catalog(&self, catalog: Catalog) {
+        *write_lock(&self.inner.catalog) = Arc::new(catalog);
+    }
+
+    pub fn directory(&self) -> Arc<Directory> {
+        read_lock(&self.inner.directory).clone()
+    }
+
+    pub fn now(&self) -> sesame_core::Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn roles(&self) -> &Roles {
+        &self.inner.roles
+    }
+
+    pub(crate) fn wake_dispatcher(&self) {
+        self.inner.wake.notify_one();
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the data (an `Arc` swap) is
+/// still whole, so carry on rather than spread the panic.
+pub(crate) fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(crate) fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The stored records adapters and the web layer read, re-exported so that they depend on the
+/// application and never on the store.
+pub use sesame_store::{AuditFilter, AuditRecord, Comment, Job, JobPayload, JobStatus, TokenRecord};

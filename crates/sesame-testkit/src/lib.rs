@@ -1,1 +1,198 @@
+//! Test helpers: [`TestApp::spawn`] starts Sesame exactly as `sesame serve` does (same composition
+//! root), on a free port, with a clock the test moves and an outbox the test drains.
 #![forbid(unsafe_code)]
+
+pub mod load;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use sesame::config::Config;
+use sesame::Application;
+use sesame_app::dispatcher::Outcome;
+use sesame_app::{App, ManualClock};
+use sesame_core::{Actor, Span, Timestamp, UserId};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Where the test kit's own flows and directory live.
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Which database a test app uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestDatabase {
+    Sqlite,
+    Postgres,
+}
+
+/// The admin URL of the PostgreSQL server tests may use. Under CI it must be set: a PostgreSQL test
+/// that quietly does nothing would be a lie.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("SESAME_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => panic!("SESAME_TEST_POSTGRES_URL must be set under CI (scripts/test.sh sets it)"),
+        _ => {
+            eprintln!("note: SESAME_TEST_POSTGRES_URL is not set; the PostgreSQL variant of this test did not run");
+            None
+        }
+    }
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub base_url: String,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    stop: watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A response's status and JSON body (Null when the body is empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error code of an error response.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_on(TestDatabase::Sqlite).await.expect("SQLite is always available")
+    }
+
+    /// Spawns on the given database; `None` when PostgreSQL is not configured (outside CI).
+    pub async fn spawn_on(database: TestDatabase) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match database {
+            TestDatabase::Sqlite => format!("sqlite://{}", dir.path().join("sesame.db").display()),
+            TestDatabase::Postgres => {
+                let admin = postgres_admin_url()?;
+                sesame_store::create_test_database(&admin).await.expect("create a PostgreSQL test database")
+            }
+        };
+        let fixtures = fixtures();
+        let config_text = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://sesame.test\"\n[database]\nurl = {url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n",
+            fixtures.join("flows").display().to_string(),
+            fixtures.join("directory.yaml").display().to_string(),
+        );
+        let config: Config = toml::from_str(&config_text).expect("test config");
+        // A fixed start time makes timestamps in failures readable: 2026-01-05T09:00:00Z, a Monday.
+        let clock = Arc::new(ManualClock::new(Timestamp(1_767_603_600_000)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let application = Application::build(&config, listener, clock.clone()).await.expect("build the application").without_dispatcher();
+        let base_url = format!("http://{}", application.local_addr().expect("local address"));
+        let app = application.app.clone();
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(async move {
+            application.run(stopped).await.expect("server runs");
+        });
+        Some(TestApp { app, base_url, clock, client: reqwest::Client::new(), stop, server: Some(server), _dir: dir })
+    }
+
+    /// A fresh API token acting as `user`.
+    pub async fn token(&self, user: &str) -> String {
+        let id = UserId::new(user).expect("user id");
+        self.app.create_token(&id, "test", None, &Actor::System).await.expect("create token").secret
+    }
+
+    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base_url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("send request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Sends a raw body with a content type, for malformed and oversized input.
+    pub async fn post_raw(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("send request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    /// Runs the outbox until nothing is due now.
+    pub async fn drain_outbox(&self) -> Outcome {
+        let mut total = Outcome::default();
+        loop {
+            let outcome = self.app.run_jobs_once("test").await.expect("run jobs");
+            if outcome.claimed == 0 {
+                return total;
+            }
+            total.claimed += outcome.claimed;
+            total.done += outcome.done;
+            total.retried += outcome.retried;
+            total.dead += outcome.dead;
+        }
+    }
+
+    /// Moves the clock forward and runs whatever became due.
+    pub async fn advance(&self, span: &str) -> Outcome {
+        self.clock.advance(Span::parse(span).expect("span"));
+        self.drain_outbox().await
+    }
+
+    /// Asserts that nothing owed is left in the outbox except future timers: every test should end
+    /// with every message delivered.
+    pub async fn assert_nothing_owed(&self) {
+        self.drain_outbox().await;
+        let counts = self.app.store().job_counts().await.expect("job counts");
+        assert_eq!(counts.dead, 0, "no message may be given up");
+        let due: Vec<_> = self
+            .app
+            .store()
+            .jobs(sesame_app::JobStatus::Pending, 1000)
+            .await
+            .expect("jobs")
+            .into_iter()
+            .filter(|j| j.run_at <= self.app.now())
+            .collect();
+        assert!(due.is_empty(), "jobs still due: {due:?}");
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

@@ -1,1 +1,43 @@
+//! HTTP: the REST API under `/api/v1`, its OpenAPI document, and the operational endpoints. The only
+//! crate that knows status codes; every error becomes a response in `error.rs`.
 #![forbid(unsafe_code)]
+
+mod api;
+mod auth;
+mod error;
+mod extract;
+mod ops;
+
+pub use error::ApiError;
+pub use ops::HttpMetrics;
+
+use axum::Router;
+use sesame_app::App;
+use std::sync::Arc;
+
+/// The largest request body any endpoint accepts. Requests are small; anything bigger is a mistake or
+/// an attack.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub http: Arc<HttpMetrics>,
+    /// The portal's base URL, for links to requests.
+    pub public_url: String,
+}
+
+/// The whole HTTP surface.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// The OpenAPI document, for `sesame` to print and for tests.
+pub fn openapi_json() -> String {
+    api::openapi_json()
+}

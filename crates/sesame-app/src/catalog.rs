@@ -1,0 +1,79 @@
+//! The flows loaded from a directory of YAML files. Loading is all or nothing: one bad file and no
+//! flow is loaded, so a half-valid catalog never serves requests.
+
+use sesame_core::flow::{parse_flow, FlowError};
+use sesame_core::{Flow, FlowId};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    flows: BTreeMap<FlowId, Flow>,
+}
+
+impl Catalog {
+    pub fn new(flows: impl IntoIterator<Item = Flow>) -> Self {
+        Catalog { flows: flows.into_iter().map(|f| (f.id.clone(), f)).collect() }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Flow> {
+        FlowId::new(id).ok().and_then(|id| self.flows.get(&id))
+    }
+
+    pub fn flows(&self) -> impl Iterator<Item = &Flow> {
+        self.flows.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// Reads every `*.yaml` / `*.yml` file in `dir` (not recursively), in name order.
+    pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<FlowError>> {
+        let whole_dir = |message: String| {
+            vec![FlowError { file: dir.display().to_string(), position: None, path: String::new(), message }]
+        };
+        let entries = std::fs::read_dir(dir).map_err(|e| whole_dir(format!("cannot read the flows directory: {e}")))?;
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        files.sort();
+        let mut errors = Vec::new();
+        let mut flows: BTreeMap<FlowId, (Flow, String)> = BTreeMap::new();
+        for path in files {
+            let name = path.display().to_string();
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(FlowError { file: name, position: None, path: String::new(), message: format!("cannot read: {e}") });
+                    continue;
+                }
+            };
+            match parse_flow(&name, &text) {
+                Ok(flow) => {
+                    if let Some((_, first)) = flows.get(&flow.id) {
+                        errors.push(FlowError {
+                            file: name,
+                            position: None,
+                            path: String::from("id"),
+                            message: format!("flow id `{}` is already used by {first}", flow.id),
+                        });
+                    } else {
+                        flows.insert(flow.id.clone(), (flow, name));
+                    }
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Catalog { flows: flows.into_values().map(|(f, _)| (f.id.clone(), f)).collect() })
+    }
+}

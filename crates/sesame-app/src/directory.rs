@@ -1,0 +1,91 @@
+//! The directory: stored in the database, served from an in-memory snapshot that is rebuilt whenever
+//! it changes (here, or on another replica, noticed through the store's directory version).
+
+use crate::{read_lock, write_lock, App, AppError, Principal};
+use serde_json::json;
+use sesame_core::directory::DirectoryFile;
+use sesame_core::{Actor, AuditEvent, Directory, Group, User};
+use std::sync::Arc;
+
+impl App {
+    /// Rebuilds the in-memory directory from the store if it changed since the last load.
+    pub async fn reload_directory(&self) -> Result<bool, AppError> {
+        let version = self.store().directory_version().await?;
+        if *read_lock(&self.inner.directory_version) == version {
+            return Ok(false);
+        }
+        let (users, groups) = self.store().load_directory().await?;
+        *write_lock(&self.inner.directory) = Arc::new(Directory::new(users, groups));
+        *write_lock(&self.inner.directory_version) = version;
+        Ok(true)
+    }
+
+    fn require_admin(who: &Principal) -> Result<(), AppError> {
+        if who.admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(String::from("only administrators may change the directory")))
+        }
+    }
+
+    pub async fn upsert_user(&self, who: &Principal, user: User) -> Result<(), AppError> {
+        Self::require_admin(who)?;
+        self.store_user(&who.actor(), user).await
+    }
+
+    pub async fn upsert_group(&self, who: &Principal, group: Group) -> Result<(), AppError> {
+        Self::require_admin(who)?;
+        self.store_group(&who.actor(), group).await
+    }
+
+    async fn store_user(&self, actor: &Actor, user: User) -> Result<(), AppError> {
+        user.validate().map_err(|e| AppError::Invalid(e.to_string()))?;
+        let directory = self.directory();
+        if let Some(g) = user.groups.iter().find(|g| directory.group(g).is_none()) {
+            return Err(AppError::Invalid(format!("group {g} does not exist; create it first")));
+        }
+        if let Some(m) = user.manager.as_ref().filter(|m| directory.user(m).is_none()) {
+            return Err(AppError::Invalid(format!("manager {m} does not exist; create them first")));
+        }
+        if let Some(other) = directory.find_user(&user.email).filter(|o| o.id != user.id) {
+            return Err(AppError::Conflict(format!("email {} already belongs to {}", user.email, other.id)));
+        }
+        let audit = AuditEvent::new(self.now(), actor, "user_upserted", json!({ "user": user.id, "active": user.active }));
+        self.store().upsert_user(&user, &audit).await?;
+        self.reload_directory().await?;
+        Ok(())
+    }
+
+    async fn store_group(&self, actor: &Actor, group: Group) -> Result<(), AppError> {
+        group.validate().map_err(|e| AppError::Invalid(e.to_string()))?;
+        let audit = AuditEvent::new(self.now(), actor, "group_upserted", json!({ "group": group.id }));
+        self.store().upsert_group(&group, &audit).await?;
+        self.reload_directory().await?;
+        Ok(())
+    }
+
+    /// Loads a directory file (the embedded default's `examples/directory.yaml`): groups first, then
+    /// users in an order where every manager exists before their reports. Existing entries are
+    /// updated; nothing is deleted.
+    pub async fn seed_directory(&self, file: DirectoryFile) -> Result<(), AppError> {
+        for group in file.groups {
+            self.store_group(&Actor::System, group).await?;
+        }
+        let mut pending = file.users;
+        while !pending.is_empty() {
+            let directory = self.directory();
+            let (ready, waiting): (Vec<User>, Vec<User>) = pending
+                .into_iter()
+                .partition(|u| u.manager.as_ref().is_none_or(|m| directory.user(m).is_some()));
+            if ready.is_empty() {
+                let names: Vec<String> = waiting.iter().map(|u| u.id.to_string()).collect();
+                return Err(AppError::Invalid(format!("managers form a loop or are missing among: {}", names.join(", "))));
+            }
+            for user in ready {
+                self.store_user(&Actor::System, user).await?;
+            }
+            pending = waiting;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! The worker: claims due jobs from the outbox, delivers notices through the notifiers, fires
+//! timers through the engine, and retries failures with backoff until a job is given up as dead
+//! (shown to administrators, who can requeue it).
+//!
+//! Notices are delivered at least once: a crash after delivering and before recording it means a
+//! second delivery, which adapters absorb by keeping one message per (request, recipient, purpose).
+//! Timers take effect exactly once: the transition a timer causes and the removal of its job are
+//! one transaction.
+
+use crate::{App, AppError};
+use rand::Rng;
+use sesame_core::engine::{self, Command, DomainError};
+use sesame_core::{Actor, RequestNumber, Timestamp};
+use sesame_store::{Job, JobId, JobPayload, StoreError};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Attempts before a job is given up as dead.
+pub const MAX_ATTEMPTS: u32 = 12;
+/// How long a claimed job is reserved for its worker; a crashed worker's jobs return after this.
+pub const LEASE_MILLIS: i64 = 60_000;
+const BATCH: u32 = 128;
+/// The longest the worker sleeps before looking again, so jobs written by another replica are seen.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// What one pass did, for tests and logs.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub claimed: usize,
+    pub done: usize,
+    pub retried: usize,
+    pub dead: usize,
+}
+
+enum JobResult {
+    Done,
+    /// Already removed by the transaction that carried out the timer.
+    Consumed,
+    Retry { after: Duration, reason: String },
+    Dead(String),
+}
+
+/// Exponential backoff from 2 s up to 1 h, with jitter so retries from many jobs spread out.
+fn backoff(attempts: u32) -> Duration {
+    let base = 2u64.saturating_pow(attempts.min(12)).min(3600);
+    let jitter = rand::thread_rng().gen_range(0.8..1.2);
+    Duration::from_secs_f64(base as f64 * jitter)
+}
+
+impl App {
+    /// Claims and runs the jobs due now. Tests call this to drain the outbox deterministically.
+    pub async fn run_jobs_once(&self, worker: &str) -> Result<Outcome, AppError> {
+        let now = self.now();
+        let jobs = self.store().claim_jobs(worker, now, LEASE_MILLIS, BATCH).await?;
+        let mut outcome = Outcome { claimed: jobs.len(), ..Outcome::default() };
+        let mut done: Vec<JobId> = Vec::new();
+        for job in jobs {
+            let result = self.run_job(&job).await;
+            match result {
+                JobResult::Done => done.push(job.id),
+                JobResult::Consumed => outcome.done += 1,
+                JobResult::Retry { after, reason } if job.attempts < MAX_ATTEMPTS => {
+                    tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
+                    let at = Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
+                    self.store().retry_job(job.id, &reason, at).await?;
+                    self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
+                    outcome.retried += 1;
+                }
+                JobResult::Retry { reason, .. } | JobResult::Dead(reason) => {
+                    tracing::error!(job = job.id.0, attempts = job.attempts, %reason, "job given up");
+                    self.store().bury_job(job.id, &reason).await?;
+                    self.metrics().jobs_dead.fetch_add(1, Ordering::Relaxed);
+                    outcome.dead += 1;
+                }
+            }
+        }
+        if !done.is_empty() {
+            self.store().complete_jobs(&done).await?;
+            outcome.done += done.len();
+        }
+        self.metrics().jobs_done.fetch_add(outcome.done as u64, Ordering::Relaxed);
+        Ok(outcome)
+    }
+
+    async fn run_job(&self, job: &Job) -> JobResult {
+        match &job.payload {
+            JobPayload::Notice(notice) => {
+                let Some(number) = job.request else {
+                    return JobResult::Dead(String::from("a notice without a request"));
+                };
+                let request = match self.store().request(number).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return JobResult::Dead(format!("request {number} does not exist")),
+                    Err(e) => return JobResult::Retry { after: backoff(job.attempts), reason: e.to_string() },
+                };
+                let directory = self.directory();
+                for notifier in &self.inner.notifiers {
+                    match notifier.deliver(&request, notice, &directory).await {
+                        Ok(()) => {}
+                        Err(crate::ports::DeliveryError::Retry { after, reason }) => {
+                            let after = after.unwrap_or_else(|| backoff(job.attempts));
+                            return JobResult::Retry { after, reason: format!("{}: {reason}", notifier.name()) };
+                        }
+                        Err(crate::ports::DeliveryError::Permanent(reason)) => {
+                            return JobResult::Dead(format!("{}: {reason}", notifier.name()));
+                        }
+                    }
+                }
+                if self.inner.notifiers.is_empty() {
+                    tracing::debug!(request = number.0, notice = notice.kind(), "no notifier configured; notice recorded only");
+                }
+                JobResult::Done
+            }
+            JobPayload::Timer(kind) => {
+                let Some(number) = job.request else {
+                    return JobResult::Dead(String::from("a timer without a request"));
+                };
+                match self.fire_timer(number, *kind, job.id).await {
+                    Ok(true) => {
+                        self.metrics().timers_fired.fetch_add(1, Ordering::Relaxed);
+                        JobResult::Consumed
+                    }
+                    Ok(false) => JobResult::Done,
+                    Err(AppError::Domain(e)) => JobResult::Dead(e.to_string()),
+                    Err(e) => JobResult::Retry { after: backoff(job.attempts), reason: e.to_string() },
+                }
+            }
+        }
+    }
+
+    /// Fires one timer. `Ok(true)`: the request changed and the job was removed with that change;
+    /// `Ok(false)`: the timer was outlived and the caller removes the job.
+    async fn fire_timer(&self, number: RequestNumber, kind: sesame_core::TimerKind, job: JobId) -> Result<bool, AppError> {
+        for _ in 0..8 {
+            let Some(request) = self.store().request(number).await? else {
+                return Ok(false);
+            };
+            let transition = match engine::decide(&request, Command::Fire(kind), &Actor::System, &self.directory(), self.now()) {
+                Ok(t) => t,
+                Err(DomainError::Outlived) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            };
+            match self.store().save_transition(&transition, request.version, Some(job)).await {
+                Ok(_) => {
+                    self.wake_dispatcher();
+                    return Ok(true);
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict(format!("request {number} kept changing while a timer fired")))
+    }
+
+    /// Runs the worker until `shutdown` turns true. The job in hand is finished first, so stopping
+    /// never abandons work half done (and anything unclaimed stays in the outbox for next time).
+    pub async fn run_dispatcher(&self, worker: String, mut shutdown: watch::Receiver<bool>) {
+        let mut last_directory_check = self.now();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let busy = match self.run_jobs_once(&worker).await {
+                Ok(outcome) => outcome.claimed > 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "dispatcher pass failed");
+                    false
+                }
+            };
+            let now = self.now();
+            if now.0 - last_directory_check.0 > 5_000 {
+                last_directory_check = now;
+                if let Err(e) = self.reload_directory().await {
+                    tracing::warn!(error = %e, "directory reload failed");
+                }
+            }
+            if busy {
+                continue;
+            }
+            let sleep = match self.store().next_job_at().await {
+                Ok(Some(at)) if at.0 > now.0 => Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)).min(IDLE_POLL),
+                Ok(Some(_)) => Duration::from_millis(50),
+                _ => IDLE_POLL,
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.inner.wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Requeues a dead job (an administrator's retry from the portal or API).
+    pub async fn requeue_job(&self, who: &crate::Principal, id: i64) -> Result<bool, AppError> {
+        if !who.admin {
+            return Err(AppError::Forbidden(String::from("only administrators may retry messages")));
+        }
+        let requeued = self.store().requeue_job(JobId(id), self.now()).await?;
+        self.wake_dispatcher();
+        Ok(requeued)
+    }
+}

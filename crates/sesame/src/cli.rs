@@ -1,0 +1,332 @@
+//! The command line: `serve`, `check`, `migrate`, `token`, `flows explain`, `config example` and
+//! `openapi`.
+
+use crate::application::{load_catalog, load_directory_file, open_store, Application};
+use crate::config::{self, Config};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use sesame_app::{App, AppParts, Catalog, Roles, SystemClock};
+use sesame_core::{Actor, Directory, Span, UserId};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "sesame", version, about = "Self-hosted access requests: ask in chat, approve in chat, audited end to end.")]
+pub struct Cli {
+    /// The TOML config file. Without it Sesame runs on its embedded default (SQLite under
+    /// ./sesame-data, the example flows and directory, 127.0.0.1:8080).
+    #[arg(long, global = true, env = "SESAME_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Check the configuration, the flows and the directory file without starting anything.
+    Check {
+        /// Check only this directory of flows.
+        #[arg(long)]
+        flows: Option<PathBuf>,
+    },
+    /// Create or update the database schema.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Inspect flows.
+    Flows {
+        #[command(subcommand)]
+        command: FlowsCommand,
+    },
+    /// Print the documented example configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the REST API's OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token that acts as a person; the secret is printed once.
+    Create {
+        /// The person (id or email) the token acts as.
+        #[arg(long)]
+        user: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Expire the token after this long, such as 90d.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum FlowsCommand {
+    /// Who may request a flow, who would approve each step and why, and what happens on approval.
+    /// A dry run: nothing is stored.
+    Explain {
+        flow: String,
+        /// The person (id or email) to explain it for.
+        #[arg(long = "as")]
+        as_user: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the example configuration with every key documented.
+    Example,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Config { command: ConfigCommand::Example } => {
+            print!("{}", config::EXAMPLE);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Openapi => {
+            println!("{}", sesame_web::openapi_json());
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let (config, source) = config::load(cli.config.as_deref())?;
+    crate::telemetry::init(&config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(config, source).await,
+            Command::Check { flows } => check(&config, flows),
+            Command::Migrate => {
+                open_store(&config).await?;
+                println!("database {} is up to date", config.database.redacted_url());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Token { command } => token(&config, command).await,
+            Command::Flows { command: FlowsCommand::Explain { flow, as_user, json } } => explain(&config, &flow, &as_user, json).await,
+            Command::Config { .. } | Command::Openapi => Ok(ExitCode::SUCCESS),
+        }
+    })
+}
+
+async fn serve(config: Config, source: config::Source) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let application = Application::build(&config, listener, Arc::new(SystemClock)).await?;
+    match source {
+        config::Source::EmbeddedDefault => println!("sesame: no --config given; running the embedded default"),
+        config::Source::File(path) => println!("sesame: configuration from {}", path.display()),
+    }
+    for line in &application.summary {
+        println!("sesame: {line}");
+    }
+    println!("sesame: create an API token with `sesame token create --user <id>`; stop with Ctrl-C or SIGTERM");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing in-flight work");
+        let _ = stop.send(true);
+    });
+    application.run(stopped).await?;
+    println!("sesame: stopped cleanly");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Checks everything that can be checked without a database; exits non-zero on any error.
+fn check(config: &Config, flows_only: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let (catalog, directory) = match flows_only {
+        Some(dir) => {
+            let catalog = Catalog::load_dir(&dir);
+            (catalog.map_err(|e| (dir, e)), None)
+        }
+        None => {
+            let directory = load_directory_file(config)?.map(|f| f.into_directory());
+            (Catalog::load_dir(&config.flows.dir).map_err(|e| (config.flows.dir.clone(), e)), directory)
+        }
+    };
+    let catalog = match catalog {
+        Ok(c) => c,
+        Err((dir, errors)) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{} problem(s) in {}; no flow was loaded", errors.len(), dir.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut warnings = 0;
+    if let Some(directory) = &directory {
+        for flow in catalog.flows() {
+            for warning in dangling_references(flow, directory) {
+                println!("warning: flow {}: {warning}", flow.id);
+                warnings += 1;
+            }
+        }
+    }
+    println!(
+        "ok: {} flow(s) are valid{}",
+        catalog.len(),
+        if directory.is_some() { format!(", {warnings} warning(s) against the directory file") } else { String::new() }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Groups and people a flow names that the directory does not have. Not errors: the directory can
+/// change at run time (the API, an identity provider), so these are reported, and `submit` refuses a
+/// request whose steps nobody could approve.
+fn dangling_references(flow: &sesame_core::Flow, directory: &Directory) -> Vec<String> {
+    use sesame_core::flow::{Approvers, Fulfillers, Fulfillment, Requesters};
+    let mut out = Vec::new();
+    let mut group = |g: &sesame_core::GroupId, role: &str| {
+        if directory.group(g).is_none() {
+            out.push(format!("{role} group `{g}` is not in the directory"));
+        }
+    };
+    if let Requesters::Some { groups, .. } = &flow.requesters {
+        groups.iter().for_each(|g| group(g, "requester"));
+    }
+    for step in &flow.approval {
+        for rule in std::iter::once(&step.approvers).chain(step.escalate_to.iter()) {
+            if let Approvers::Group(g) = rule {
+                group(g, "approver");
+            }
+        }
+    }
+    let Fulfillment::Manual(fulfillers) = &flow.fulfillment;
+    if let Fulfillers::Group(g) = fulfillers {
+        group(g, "fulfiller");
+    }
+    let mut users: Vec<&UserId> = flow.owners.iter().collect();
+    if let Requesters::Some { users: u, .. } = &flow.requesters {
+        users.extend(u);
+    }
+    for step in &flow.approval {
+        for rule in std::iter::once(&step.approvers).chain(step.escalate_to.iter()) {
+            if let Approvers::Users(u) = rule {
+                users.extend(u);
+            }
+        }
+    }
+    if let Fulfillers::Users(u) = fulfillers {
+        users.extend(u);
+    }
+    for u in users {
+        if directory.resolve(u).is_none() {
+            out.push(format!("person `{u}` is not an active person in the directory"));
+        }
+    }
+    out
+}
+
+async fn open_app(config: &Config) -> anyhow::Result<App> {
+    let store = open_store(config).await?;
+    let app = App::new(AppParts {
+        store,
+        catalog: Catalog::default(),
+        clock: Arc::new(SystemClock),
+        roles: Roles::default(),
+        notifiers: Vec::new(),
+    })
+    .await?;
+    if let Some(file) = load_directory_file(config)? {
+        app.seed_directory(file).await?;
+    }
+    Ok(app)
+}
+
+async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    let app = open_app(config).await?;
+    let operator = Actor::System;
+    match command {
+        TokenCommand::Create { user, name, expires_in } => {
+            let directory = app.directory();
+            let Some(person) = directory.find_user(&user) else {
+                bail!("{user:?} is not an active person in the directory");
+            };
+            let expires_at = match expires_in {
+                Some(text) => Some(app.now().plus(Span::parse(&text)?)),
+                None => None,
+            };
+            let created = app.create_token(&person.id, &name, expires_at, &operator).await?;
+            eprintln!("token {} for {} created; it is shown once, keep it secret:", created.record.id, person.id);
+            println!("{}", created.secret);
+        }
+        TokenCommand::List => {
+            for t in app.store().list_tokens().await? {
+                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                let expires = t.expires_at.map(|e| e.to_rfc3339()).unwrap_or_else(|| String::from("never"));
+                println!("{}\t{}\t{}\t{status}\texpires {expires}", t.id, t.user, t.name);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !app.revoke_token(id, &operator).await? {
+                bail!("there is no active token {id}");
+            }
+            println!("token {id} revoked");
+        }
+    }
+    app.store().close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A dry run against the directory file if one is configured, otherwise the database's directory.
+async fn explain(config: &Config, flow_id: &str, as_user: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(config)?;
+    let flow = catalog.get(flow_id).with_context(|| format!("there is no flow `{flow_id}` in {}", config.flows.dir.display()))?;
+    let directory = match load_directory_file(config)? {
+        Some(file) => file.into_directory(),
+        None => {
+            let app = open_app(config).await?;
+            let directory = (*app.directory()).clone();
+            app.store().close().await;
+            directory
+        }
+    };
+    let user = directory.find_user(as_user).with_context(|| format!("{as_user:?} is not an active person in the directory"))?;
+    let explanation = sesame_core::explain::explain(flow, &user.id, &directory);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&explanation)?);
+    } else {
+        print!("{explanation}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,263 @@
+//! Configuration: defaults, then a TOML file, then `SESAME__SECTION__KEY` environment variables.
+//! Only the binary reads files and the environment; everything else receives typed values.
+
+use anyhow::{bail, Context};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The documented example, printed by `sesame config example`.
+pub const EXAMPLE: &str = include_str!("../../../examples/sesame.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub flows: FlowsConfig,
+    #[serde(default)]
+    pub directory: DirectoryConfig,
+    #[serde(default)]
+    pub access: AccessConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Where people reach Sesame, for links in messages; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: default_listen(), public_url: None }
+    }
+}
+
+impl ServerConfig {
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created on first start) or `postgres://user:password@host/db`.
+    /// Secret because a PostgreSQL URL may carry a password.
+    #[serde(default = "default_database_url")]
+    pub url: SecretString,
+}
+
+fn default_database_url() -> SecretString {
+    SecretString::from("sqlite://./sesame-data/sesame.db")
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: default_database_url() }
+    }
+}
+
+impl DatabaseConfig {
+    /// The URL with any password replaced, for messages and logs.
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.expose_secret())
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host/...` with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowsConfig {
+    #[serde(default = "default_flows_dir")]
+    pub dir: PathBuf,
+}
+
+fn default_flows_dir() -> PathBuf {
+    PathBuf::from("examples/flows")
+}
+
+impl Default for FlowsConfig {
+    fn default() -> Self {
+        FlowsConfig { dir: default_flows_dir() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryConfig {
+    /// A YAML file of groups and users loaded (created or updated, never deleted) at start. Leave it
+    /// out when the directory comes from the API or an identity provider.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        DirectoryConfig { file: Some(PathBuf::from("examples/directory.yaml")) }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// Members of these groups administer Sesame.
+    #[serde(default = "default_admin_groups")]
+    pub admin_groups: Vec<String>,
+    /// Members of these groups may read every request and the audit log.
+    #[serde(default = "default_auditor_groups")]
+    pub auditor_groups: Vec<String>,
+}
+
+fn default_admin_groups() -> Vec<String> {
+    vec![String::from("sesame-admins")]
+}
+
+fn default_auditor_groups() -> Vec<String> {
+    vec![String::from("auditors")]
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig { admin_groups: default_admin_groups(), auditor_groups: default_auditor_groups() }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `sesame=debug,info`.
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+
+fn default_level() -> String {
+    String::from("info")
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::default(), level: default_level() }
+    }
+}
+
+/// Where the configuration came from, for the start-up summary.
+pub enum Source {
+    EmbeddedDefault,
+    File(PathBuf),
+}
+
+/// Loads the configuration: the file if given, then environment overrides.
+pub fn load(file: Option<&Path>) -> anyhow::Result<(Config, Source)> {
+    let (mut table, source) = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+            let table: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+            (table, Source::File(path.to_owned()))
+        }
+        None => (toml::Table::new(), Source::EmbeddedDefault),
+    };
+    apply_env(&mut table, std::env::vars())?;
+    let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+        anyhow::anyhow!("the configuration is not valid: {}", e.message())
+    })?;
+    Ok((config, source))
+}
+
+/// Applies `SESAME__SECTION__KEY=value` overrides. Values are read as TOML where they parse (numbers,
+/// booleans, arrays) and as plain strings otherwise.
+fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
+    for (name, value) in vars {
+        let Some(path) = name.strip_prefix("SESAME__") else { continue };
+        let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+        if keys.len() != 2 || keys.iter().any(String::is_empty) {
+            bail!("environment variable {name}: expected SESAME__SECTION__KEY");
+        }
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let section = table
+            .entry(keys[0].clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(section) = section.as_table_mut() else {
+            bail!("environment variable {name}: [{}] is not a section", keys[0]);
+        };
+        section.insert(keys[1].clone(), parsed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_values_with_typed_values() {
+        let mut table: toml::Table = toml::from_str("[server]\nlisten = \"127.0.0.1:1\"\n").unwrap();
+        let vars = vec![
+            (String::from("SESAME__SERVER__LISTEN"), String::from("0.0.0.0:9000")),
+            (String::from("SESAME__ACCESS__ADMIN_GROUPS"), String::from("[\"ops\"]")),
+            (String::from("SESAME__DATABASE__URL"), String::from("postgres://u:p@h/db")),
+            (String::from("UNRELATED"), String::from("x")),
+        ];
+        apply_env(&mut table, vars.into_iter()).unwrap();
+        let config: Config = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.access.admin_groups, vec![String::from("ops")]);
+        assert_eq!(config.database.redacted_url(), "postgres://u:***@h/db");
+        assert!(!format!("{config:?}").contains(":p@"), "secrets never appear in Debug output");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_variables_are_refused() {
+        let table: toml::Table = toml::from_str("[server]\nlisten = \"127.0.0.1:1\"\ncolour = 1\n").unwrap();
+        let err = toml::Value::Table(table).try_into::<Config>().unwrap_err();
+        assert!(err.to_string().contains("colour"));
+        let mut table = toml::Table::new();
+        assert!(apply_env(&mut table, vec![(String::from("SESAME__X"), String::from("1"))].into_iter()).is_err());
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let config: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(config.server.listen.port(), 8080);
+    }
+
+    #[test]
+    fn redaction_leaves_urls_without_passwords_alone() {
+        assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

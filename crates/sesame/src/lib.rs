@@ -1,0 +1,10 @@
+//! The `sesame` binary's library: configuration, the composition root and the CLI commands, kept
+//! here so integration tests build Sesame exactly as `sesame serve` does.
+#![forbid(unsafe_code)]
+
+pub mod application;
+pub mod cli;
+pub mod config;
+pub mod telemetry;
+
+pub use application::Application;
