@@ -22,7 +22,10 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: &str, message: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), message: message.into() }
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -47,10 +50,20 @@ pub struct CheckedSubmission {
 
 /// Whether a question is asked, given the answers to earlier questions.
 pub fn is_shown(question: &Question, answers: &Answers) -> bool {
-    question
-        .shown_if
-        .iter()
-        .all(|(id, accepted)| answers.get(id).is_some_and(|given| accepted.contains(given)))
+    question.shown_if.iter().all(|(id, accepted)| {
+        answers
+            .get(id)
+            .is_some_and(|given| matches_any(given, accepted))
+    })
+}
+
+/// Whether a stored answer is one of the accepted values. A multi-select answer (a list) matches
+/// when any of its choices is accepted, so `{ envs: prod }` holds for `[staging, prod]`.
+pub(crate) fn matches_any(given: &serde_json::Value, accepted: &[serde_json::Value]) -> bool {
+    accepted.contains(given)
+        || given
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| accepted.contains(i)))
 }
 
 /// Checks every answer, the justification and the duration; reports every problem at once.
@@ -62,7 +75,10 @@ pub fn check_submission(
     let mut errors = Vec::new();
     for key in raw.answers.keys() {
         if flow.question(key).is_none() {
-            errors.push(FieldError::new(key, format!("{} has no question `{key}`", flow.name)));
+            errors.push(FieldError::new(
+                key,
+                format!("{} has no question `{key}`", flow.name),
+            ));
         }
     }
     let mut answers = Answers::new();
@@ -72,9 +88,15 @@ pub fn check_submission(
         if !is_shown(question, &answers) {
             continue;
         }
-        let given = raw.answers.get(question.id.as_str()).filter(|v| !is_blank(v));
+        let given = raw
+            .answers
+            .get(question.id.as_str())
+            .filter(|v| !is_blank(v));
         match given {
-            None if question.required => errors.push(FieldError::new(question.id.as_str(), "this question needs an answer")),
+            None if question.required => errors.push(FieldError::new(
+                question.id.as_str(),
+                "this question needs an answer",
+            )),
             None => {}
             Some(value) => match check_answer(&question.kind, value, directory) {
                 Ok(v) => {
@@ -84,13 +106,24 @@ pub fn check_submission(
             },
         }
     }
-    let justification = raw.justification.as_deref().map(str::trim).filter(|j| !j.is_empty());
+    let justification = raw
+        .justification
+        .as_deref()
+        .map(str::trim)
+        .filter(|j| !j.is_empty());
     match (flow.justification, justification) {
-        (Justification::Required, None) => errors.push(FieldError::new("justification", "a justification is required")),
-        (Justification::None, Some(_)) => errors.push(FieldError::new("justification", "this flow does not take a justification")),
-        (_, Some(j)) if j.chars().count() > MAX_JUSTIFICATION => {
-            errors.push(FieldError::new("justification", format!("must be at most {MAX_JUSTIFICATION} characters")))
-        }
+        (Justification::Required, None) => errors.push(FieldError::new(
+            "justification",
+            "a justification is required",
+        )),
+        (Justification::None, Some(_)) => errors.push(FieldError::new(
+            "justification",
+            "this flow does not take a justification",
+        )),
+        (_, Some(j)) if j.chars().count() > MAX_JUSTIFICATION => errors.push(FieldError::new(
+            "justification",
+            format!("must be at most {MAX_JUSTIFICATION} characters"),
+        )),
         _ => {}
     }
     let duration = match check_duration(flow.duration.as_ref(), raw.duration.as_deref()) {
@@ -101,7 +134,11 @@ pub fn check_submission(
         }
     };
     if errors.is_empty() {
-        Ok(CheckedSubmission { answers, justification: justification.map(str::to_owned), duration })
+        Ok(CheckedSubmission {
+            answers,
+            justification: justification.map(str::to_owned),
+            duration,
+        })
     } else {
         Err(errors)
     }
@@ -116,19 +153,32 @@ fn is_blank(v: &serde_json::Value) -> bool {
     }
 }
 
-fn check_duration(policy: Option<&DurationPolicy>, given: Option<&str>) -> Result<Option<Span>, FieldError> {
+fn check_duration(
+    policy: Option<&DurationPolicy>,
+    given: Option<&str>,
+) -> Result<Option<Span>, FieldError> {
     let given = given.map(str::trim).filter(|g| !g.is_empty());
     match (policy, given) {
         (None, None) => Ok(None),
-        (None, Some(_)) => Err(FieldError::new("duration", "this flow grants access without an end, so it takes no duration")),
+        (None, Some(_)) => Err(FieldError::new(
+            "duration",
+            "this flow grants access without an end, so it takes no duration",
+        )),
         (Some(p), None) => Ok(Some(p.default)),
-        (Some(p), Some(_)) if !p.requester_chooses => {
-            Err(FieldError::new("duration", format!("this flow always grants {}; the duration cannot be chosen", p.default)))
-        }
+        (Some(p), Some(_)) if !p.requester_chooses => Err(FieldError::new(
+            "duration",
+            format!(
+                "this flow always grants {}; the duration cannot be chosen",
+                p.default
+            ),
+        )),
         (Some(p), Some(text)) => {
             let d = Span::parse(text).map_err(|e| FieldError::new("duration", e.to_string()))?;
             if d > p.max {
-                return Err(FieldError::new("duration", format!("must be at most {}", p.max)));
+                return Err(FieldError::new(
+                    "duration",
+                    format!("must be at most {}", p.max),
+                ));
             }
             Ok(Some(d))
         }
@@ -137,9 +187,18 @@ fn check_duration(policy: Option<&DurationPolicy>, given: Option<&str>) -> Resul
 
 /// Checks one answer and returns it normalised (trimmed text, canonical durations, numbers as
 /// floating point) so that conditions compare like with like.
-fn check_answer(kind: &QuestionKind, value: &serde_json::Value, directory: &Directory) -> Result<serde_json::Value, String> {
+fn check_answer(
+    kind: &QuestionKind,
+    value: &serde_json::Value,
+    directory: &Directory,
+) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
-    let text = || value.as_str().map(str::trim).ok_or_else(|| format!("expected text, got {}", json_kind(value)));
+    let text = || {
+        value
+            .as_str()
+            .map(str::trim)
+            .ok_or_else(|| format!("expected text, got {}", json_kind(value)))
+    };
     match kind {
         QuestionKind::Text { max_length } | QuestionKind::Textarea { max_length } => {
             let t = text()?;
@@ -161,9 +220,20 @@ fn check_answer(kind: &QuestionKind, value: &serde_json::Value, directory: &Dire
         }
         QuestionKind::MultiSelect { options } => {
             let items: Vec<&str> = match value {
-                J::Array(items) => items.iter().map(|i| i.as_str().ok_or_else(|| String::from("expected a list of options"))).collect::<Result<_, _>>()?,
+                J::Array(items) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .ok_or_else(|| String::from("expected a list of options"))
+                    })
+                    .collect::<Result<_, _>>()?,
                 J::String(s) => vec![s.as_str()],
-                other => return Err(format!("expected a list of options, got {}", json_kind(other))),
+                other => {
+                    return Err(format!(
+                        "expected a list of options, got {}",
+                        json_kind(other)
+                    ))
+                }
             };
             let mut chosen: Vec<String> = Vec::new();
             for item in items {
@@ -182,7 +252,8 @@ fn check_answer(kind: &QuestionKind, value: &serde_json::Value, directory: &Dire
         QuestionKind::Date => {
             let t = text()?;
             let format = ::time::macros::format_description!("[year]-[month]-[day]");
-            ::time::Date::parse(t, &format).map_err(|_| format!("{t:?} is not a date; expected YYYY-MM-DD"))?;
+            ::time::Date::parse(t, &format)
+                .map_err(|_| format!("{t:?} is not a date; expected YYYY-MM-DD"))?;
             Ok(J::String(t.to_owned()))
         }
         QuestionKind::Duration { max } => {
@@ -196,7 +267,9 @@ fn check_answer(kind: &QuestionKind, value: &serde_json::Value, directory: &Dire
         }
         QuestionKind::User => {
             let t = text()?;
-            let user = directory.find_user(t).ok_or_else(|| format!("{t:?} is not an active person in the directory"))?;
+            let user = directory
+                .find_user(t)
+                .ok_or_else(|| format!("{t:?} is not an active person in the directory"))?;
             Ok(J::String(user.id.to_string()))
         }
         QuestionKind::Number { min, max, integer } => {
@@ -219,7 +292,9 @@ fn check_answer(kind: &QuestionKind, value: &serde_json::Value, directory: &Dire
                 };
                 return Err(format!("must be {range}"));
             }
-            serde_json::Number::from_f64(n).map(J::Number).ok_or_else(|| String::from("expected a number"))
+            serde_json::Number::from_f64(n)
+                .map(J::Number)
+                .ok_or_else(|| String::from("expected a number"))
         }
         QuestionKind::Boolean => match value {
             J::Bool(b) => Ok(J::Bool(*b)),

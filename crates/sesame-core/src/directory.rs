@@ -58,16 +58,27 @@ impl User {
     pub fn validate(&self) -> Result<(), DirectoryError> {
         let email = self.email.trim();
         let looks_like_email = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
             && !email.contains(char::is_whitespace);
         if !looks_like_email {
-            return Err(DirectoryError::Invalid(format!("user {}: email {:?} is not an email address", self.id, self.email)));
+            return Err(DirectoryError::Invalid(format!(
+                "user {}: email {:?} is not an email address",
+                self.id, self.email
+            )));
         }
         if self.display_name.trim().is_empty() || self.display_name.chars().count() > 200 {
-            return Err(DirectoryError::Invalid(format!("user {}: display_name must be 1 to 200 characters", self.id)));
+            return Err(DirectoryError::Invalid(format!(
+                "user {}: display_name must be 1 to 200 characters",
+                self.id
+            )));
         }
         if self.manager.as_ref() == Some(&self.id) {
-            return Err(DirectoryError::Invalid(format!("user {} cannot be their own manager", self.id)));
+            return Err(DirectoryError::Invalid(format!(
+                "user {} cannot be their own manager",
+                self.id
+            )));
         }
         Ok(())
     }
@@ -76,7 +87,10 @@ impl User {
 impl Group {
     pub fn validate(&self) -> Result<(), DirectoryError> {
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
-            return Err(DirectoryError::Invalid(format!("group {}: name must be 1 to 200 characters", self.id)));
+            return Err(DirectoryError::Invalid(format!(
+                "group {}: name must be 1 to 200 characters",
+                self.id
+            )));
         }
         Ok(())
     }
@@ -92,7 +106,10 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub fn new(users: impl IntoIterator<Item = User>, groups: impl IntoIterator<Item = Group>) -> Self {
+    pub fn new(
+        users: impl IntoIterator<Item = User>,
+        groups: impl IntoIterator<Item = Group>,
+    ) -> Self {
         let users: BTreeMap<UserId, User> = users.into_iter().map(|u| (u.id.clone(), u)).collect();
         let groups = groups.into_iter().map(|g| (g.id.clone(), g)).collect();
         let mut by_email = HashMap::new();
@@ -105,7 +122,12 @@ impl Directory {
                 }
             }
         }
-        Directory { users, groups, by_email, members }
+        Directory {
+            users,
+            groups,
+            by_email,
+            members,
+        }
     }
 
     pub fn user(&self, id: &UserId) -> Option<&User> {
@@ -114,9 +136,15 @@ impl Directory {
 
     /// An active user by id or by email, as flows and people name them either way.
     pub fn find_user(&self, id_or_email: &str) -> Option<&User> {
-        let by_id = UserId::new(id_or_email).ok().and_then(|id| self.users.get(&id));
+        let by_id = UserId::new(id_or_email)
+            .ok()
+            .and_then(|id| self.users.get(&id));
         by_id
-            .or_else(|| self.by_email.get(&id_or_email.to_lowercase()).and_then(|id| self.users.get(id)))
+            .or_else(|| {
+                self.by_email
+                    .get(&id_or_email.to_lowercase())
+                    .and_then(|id| self.users.get(id))
+            })
             .filter(|u| u.active)
     }
 
@@ -131,11 +159,16 @@ impl Directory {
 
     /// Active members of a group, sorted by id.
     pub fn members(&self, group: &GroupId) -> &[UserId] {
-        self.members.get(group).map(Vec::as_slice).unwrap_or_default()
+        self.members
+            .get(group)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     pub fn is_member(&self, user: &UserId, group: &GroupId) -> bool {
-        self.users.get(user).is_some_and(|u| u.active && u.groups.contains(group))
+        self.users
+            .get(user)
+            .is_some_and(|u| u.active && u.groups.contains(group))
     }
 
     pub fn users(&self) -> impl Iterator<Item = &User> {
@@ -147,7 +180,10 @@ impl Directory {
     }
 
     pub fn display_name(&self, id: &UserId) -> String {
-        self.users.get(id).map(|u| u.display_name.clone()).unwrap_or_else(|| id.to_string())
+        self.users
+            .get(id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_else(|| id.to_string())
     }
 }
 
@@ -165,12 +201,15 @@ impl DirectoryFile {
     /// Parses and checks a directory file: valid entries, unique ids and emails, and managers and
     /// groups that exist.
     pub fn parse(text: &str) -> Result<Self, DirectoryError> {
-        let file: DirectoryFile = serde_yaml::from_str(text).map_err(|e| DirectoryError::Invalid(e.to_string()))?;
+        let file: DirectoryFile =
+            serde_yaml::from_str(text).map_err(|e| DirectoryError::Invalid(e.to_string()))?;
         let mut ids = BTreeSet::new();
         let mut emails = BTreeSet::new();
         let group_ids: BTreeSet<&GroupId> = file.groups.iter().map(|g| &g.id).collect();
         if group_ids.len() != file.groups.len() {
-            return Err(DirectoryError::Invalid(String::from("a group id is listed twice")));
+            return Err(DirectoryError::Invalid(String::from(
+                "a group id is listed twice",
+            )));
         }
         for g in &file.groups {
             g.validate()?;
@@ -178,18 +217,30 @@ impl DirectoryFile {
         for u in &file.users {
             u.validate()?;
             if !ids.insert(&u.id) {
-                return Err(DirectoryError::Invalid(format!("user {} is listed twice", u.id)));
+                return Err(DirectoryError::Invalid(format!(
+                    "user {} is listed twice",
+                    u.id
+                )));
             }
             if !emails.insert(u.email.to_lowercase()) {
-                return Err(DirectoryError::Invalid(format!("email {} is used by two users", u.email)));
+                return Err(DirectoryError::Invalid(format!(
+                    "email {} is used by two users",
+                    u.email
+                )));
             }
             if let Some(g) = u.groups.iter().find(|g| !group_ids.contains(g)) {
-                return Err(DirectoryError::Invalid(format!("user {}: group {g} is not in `groups`", u.id)));
+                return Err(DirectoryError::Invalid(format!(
+                    "user {}: group {g} is not in `groups`",
+                    u.id
+                )));
             }
         }
         for u in &file.users {
             if let Some(m) = u.manager.as_ref().filter(|m| !ids.contains(m)) {
-                return Err(DirectoryError::Invalid(format!("user {}: manager {m} is not in `users`", u.id)));
+                return Err(DirectoryError::Invalid(format!(
+                    "user {}: manager {m} is not in `users`",
+                    u.id
+                )));
             }
         }
         Ok(file)
@@ -217,11 +268,25 @@ users:
     #[test]
     fn finds_people_by_id_or_email_and_lists_active_members() {
         let d = DirectoryFile::parse(FILE).unwrap().into_directory();
-        assert_eq!(d.find_user("alice@example.com").unwrap().id.as_str(), "alice");
-        assert_eq!(d.find_user("alice").unwrap().manager.as_ref().unwrap().as_str(), "carol");
+        assert_eq!(
+            d.find_user("alice@example.com").unwrap().id.as_str(),
+            "alice"
+        );
+        assert_eq!(
+            d.find_user("alice")
+                .unwrap()
+                .manager
+                .as_ref()
+                .unwrap()
+                .as_str(),
+            "carol"
+        );
         let facilities = GroupId::new("facilities").unwrap();
         assert_eq!(d.members(&facilities), &[UserId::new("alice").unwrap()]);
-        assert!(d.find_user("gone").is_none(), "inactive people are not found");
+        assert!(
+            d.find_user("gone").is_none(),
+            "inactive people are not found"
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::events::{Actor, AuditEvent, Notice, Timer, TimerKind};
 use crate::flow::{Flow, Fulfillment};
 use crate::ids::{RequestNumber, UserId};
 use crate::policy::{self, condition_holds, resolve_approvers, resolve_fulfillers, ConditionInput};
-use crate::request::{Decision, FlowSnapshot, FulfilmentProgress, Outcome, Request, State, StepProgress, StepStatus};
+use crate::request::{
+    Decision, FlowSnapshot, FulfilmentProgress, Outcome, Request, State, StepProgress, StepStatus,
+};
 use crate::time::Timestamp;
 use serde_json::json;
 
@@ -44,7 +46,13 @@ pub enum DomainError {
 fn describe_fields(errors: &[FieldError]) -> String {
     errors
         .iter()
-        .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+        .map(|e| {
+            if e.field.is_empty() {
+                e.message.clone()
+            } else {
+                format!("{}: {}", e.field, e.message)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -69,13 +77,27 @@ pub struct Submission {
 /// What someone (or a timer) does to an existing request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Approve { step: Option<usize>, comment: Option<String> },
-    Deny { step: Option<usize>, reason: String },
-    Cancel { reason: Option<String> },
-    CompleteFulfilment { note: Option<String> },
-    FailFulfilment { reason: String },
+    Approve {
+        step: Option<usize>,
+        comment: Option<String>,
+    },
+    Deny {
+        step: Option<usize>,
+        reason: String,
+    },
+    Cancel {
+        reason: Option<String>,
+    },
+    CompleteFulfilment {
+        note: Option<String>,
+    },
+    FailFulfilment {
+        reason: String,
+    },
     /// End access early: the requester relinquishing it, or an administrator removing it.
-    Revoke { reason: Option<String> },
+    Revoke {
+        reason: Option<String>,
+    },
     Fire(TimerKind),
 }
 
@@ -105,19 +127,28 @@ struct Change<'a> {
 
 impl Change<'_> {
     fn event(&mut self, kind: &str, detail: serde_json::Value) {
-        self.audit.push(AuditEvent::new(self.now, self.actor, kind, detail));
+        self.audit
+            .push(AuditEvent::new(self.now, self.actor, kind, detail));
     }
 
     fn system_event(&mut self, kind: &str, detail: serde_json::Value) {
-        self.audit.push(AuditEvent::new(self.now, &Actor::System, kind, detail));
+        self.audit
+            .push(AuditEvent::new(self.now, &Actor::System, kind, detail));
     }
 
     fn finish(mut self) -> Transition {
         self.request.updated_at = self.now;
-        if !self.notices.contains(&Notice::RequestUpdated) && self.audit.iter().any(|e| e.kind != "comment_added") {
+        if !self.notices.contains(&Notice::RequestUpdated)
+            && self.audit.iter().any(|e| e.kind != "comment_added")
+        {
             self.notices.push(Notice::RequestUpdated);
         }
-        Transition { request: self.request, audit: self.audit, notices: self.notices, timers: self.timers }
+        Transition {
+            request: self.request,
+            audit: self.audit,
+            notices: self.notices,
+            timers: self.timers,
+        }
     }
 
     /// Moves on from the current point: skips steps whose condition holds, starts the next step that
@@ -139,7 +170,10 @@ impl Change<'_> {
                     step.why = format!("skipped because {why}");
                     step.started_at = Some(self.now);
                     step.finished_at = Some(self.now);
-                    self.system_event("step_skipped", json!({ "step": index, "name": spec.name, "because": why }));
+                    self.system_event(
+                        "step_skipped",
+                        json!({ "step": index, "name": spec.name, "because": why }),
+                    );
                     continue;
                 }
             }
@@ -154,12 +188,21 @@ impl Change<'_> {
                 "step_started",
                 json!({ "step": index, "name": spec.name, "approvers": eligible, "required": spec.required, "why": why }),
             );
-            self.notices.push(Notice::ApprovalRequested { step: index, approvers: eligible });
+            self.notices.push(Notice::ApprovalRequested {
+                step: index,
+                approvers: eligible,
+            });
             if let Some(after) = spec.remind_after {
-                self.timers.push(Timer { at: self.now.plus(after), kind: TimerKind::Remind { step: index } });
+                self.timers.push(Timer {
+                    at: self.now.plus(after),
+                    kind: TimerKind::Remind { step: index },
+                });
             }
             if let Some(after) = spec.escalate_after {
-                self.timers.push(Timer { at: self.now.plus(after), kind: TimerKind::Escalate { step: index } });
+                self.timers.push(Timer {
+                    at: self.now.plus(after),
+                    kind: TimerKind::Escalate { step: index },
+                });
             }
             return Ok(());
         }
@@ -171,7 +214,8 @@ impl Change<'_> {
     fn start_fulfilment(&mut self) -> Result<(), DomainError> {
         match &self.request.flow.fulfillment {
             Fulfillment::Manual(fulfillers) => {
-                let resolved = resolve_fulfillers(fulfillers, self.directory).map_err(DomainError::CannotProceed)?;
+                let resolved = resolve_fulfillers(fulfillers, self.directory)
+                    .map_err(DomainError::CannotProceed)?;
                 self.request.fulfilment = Some(FulfilmentProgress {
                     fulfillers: resolved.people.clone(),
                     why: resolved.why,
@@ -181,7 +225,10 @@ impl Change<'_> {
                     note: None,
                 });
                 self.request.state = State::Fulfilling;
-                self.system_event("fulfilment_started", json!({ "kind": "manual", "fulfillers": resolved.people }));
+                self.system_event(
+                    "fulfilment_started",
+                    json!({ "kind": "manual", "fulfillers": resolved.people }),
+                );
                 self.notices.push(Notice::FulfilmentRequested);
             }
         }
@@ -191,10 +238,25 @@ impl Change<'_> {
 
 /// Who may decide step `index`: the rule's people less the requester and filer when the flow forbids
 /// self-approval. Fails when fewer people remain than the step requires.
-fn eligible_approvers(request: &Request, index: usize, directory: &Directory) -> Result<(Vec<UserId>, String), DomainError> {
+fn eligible_approvers(
+    request: &Request,
+    index: usize,
+    directory: &Directory,
+) -> Result<(Vec<UserId>, String), DomainError> {
     let step = &request.steps[index];
-    let resolved = resolve_approvers(&step.spec.approvers, &request.flow.owners, &request.requester, directory)
-        .map_err(|e| DomainError::CannotProceed(format!("step {} ({}) cannot be approved: {e}", index + 1, step.spec.name)))?;
+    let resolved = resolve_approvers(
+        &step.spec.approvers,
+        &request.flow.owners,
+        &request.requester,
+        directory,
+    )
+    .map_err(|e| {
+        DomainError::CannotProceed(format!(
+            "step {} ({}) cannot be approved: {e}",
+            index + 1,
+            step.spec.name
+        ))
+    })?;
     let (eligible, why) = exclude_self(request, resolved.people, resolved.why);
     if eligible.len() < step.spec.required as usize {
         return Err(DomainError::CannotProceed(format!(
@@ -208,7 +270,11 @@ fn eligible_approvers(request: &Request, index: usize, directory: &Directory) ->
     Ok((eligible, why))
 }
 
-fn exclude_self(request: &Request, mut people: Vec<UserId>, mut why: String) -> (Vec<UserId>, String) {
+fn exclude_self(
+    request: &Request,
+    mut people: Vec<UserId>,
+    mut why: String,
+) -> (Vec<UserId>, String) {
     if !request.flow.allow_self_approval {
         let before = people.len();
         people.retain(|p| p != &request.requester && p != &request.submitted_by);
@@ -232,14 +298,20 @@ pub fn submit(
         .ok_or_else(|| DomainError::NotAllowed(String::from("requests are filed by people")))?
         .clone();
     if directory.user(&filer).is_none_or(|u| !u.active) {
-        return Err(DomainError::NotAllowed(format!("{filer} is not an active person in the directory")));
+        return Err(DomainError::NotAllowed(format!(
+            "{filer} is not an active person in the directory"
+        )));
     }
     let requester = submission.requester;
     if requester != filer && !flow.allow_requests_for_others {
-        return Err(DomainError::NotAllowed(format!("{} cannot be requested on someone else's behalf", flow.name)));
+        return Err(DomainError::NotAllowed(format!(
+            "{} cannot be requested on someone else's behalf",
+            flow.name
+        )));
     }
     policy::may_request(flow, &requester, directory).map_err(DomainError::NotAllowed)?;
-    let checked = check_submission(flow, &submission.answers, directory).map_err(DomainError::InvalidSubmission)?;
+    let checked = check_submission(flow, &submission.answers, directory)
+        .map_err(DomainError::InvalidSubmission)?;
     let request = Request {
         number: RequestNumber(0),
         flow: FlowSnapshot::from(flow),
@@ -249,7 +321,12 @@ pub fn submit(
         justification: checked.justification,
         duration: checked.duration,
         state: State::Submitted,
-        steps: flow.approval.iter().cloned().map(StepProgress::new).collect(),
+        steps: flow
+            .approval
+            .iter()
+            .cloned()
+            .map(StepProgress::new)
+            .collect(),
         fulfilment: None,
         access_starts_at: None,
         access_ends_at: None,
@@ -259,11 +336,31 @@ pub fn submit(
         version: 0,
     };
     // Every step must be approvable as the directory stands now: refusing the request at once is
-    // better than leaving it stuck at step 3 next week.
-    for index in 0..request.steps.len() {
-        eligible_approvers(&request, index, directory)?;
+    // better than leaving it stuck at step 3 next week. A step its skip condition would skip needs
+    // nobody (`approvers: manager` skipped for people who have no manager, say).
+    for (index, step) in request.steps.iter().enumerate() {
+        let skipped = step.spec.skip_if.as_ref().is_some_and(|condition| {
+            let input = ConditionInput {
+                answers: &request.answers,
+                requester: &request.requester,
+                duration: request.duration,
+                directory,
+            };
+            condition_holds(condition, &input).0
+        });
+        if !skipped {
+            eligible_approvers(&request, index, directory)?;
+        }
     }
-    let mut change = Change { request, audit: Vec::new(), notices: Vec::new(), timers: Vec::new(), actor, directory, now };
+    let mut change = Change {
+        request,
+        audit: Vec::new(),
+        notices: Vec::new(),
+        timers: Vec::new(),
+        actor,
+        directory,
+        now,
+    };
     change.event(
         "submitted",
         json!({
@@ -274,7 +371,10 @@ pub fn submit(
         }),
     );
     if let Some(after) = flow.pending_expires_after {
-        change.timers.push(Timer { at: now.plus(after), kind: TimerKind::PendingExpiry });
+        change.timers.push(Timer {
+            at: now.plus(after),
+            kind: TimerKind::PendingExpiry,
+        });
     }
     change.advance(0)?;
     Ok(change.finish())
@@ -288,6 +388,15 @@ pub fn decide(
     directory: &Directory,
     now: Timestamp,
 ) -> Result<Transition, DomainError> {
+    // People who have left keep no rights on requests, even where the request names them (an
+    // approver chosen before they left).
+    if let Some(id) = actor.user_id() {
+        if directory.user(id).is_some_and(|u| !u.active) {
+            return Err(DomainError::NotAllowed(format!(
+                "{id} is not an active person in the directory"
+            )));
+        }
+    }
     let mut change = Change {
         request: request.clone(),
         audit: Vec::new(),
@@ -299,10 +408,16 @@ pub fn decide(
     };
     match command {
         Command::Approve { step, comment } => approve(&mut change, step, clean_text(comment)?)?,
-        Command::Deny { step, reason } => deny(&mut change, step, required_text(reason, "a reason for the denial")?)?,
+        Command::Deny { step, reason } => deny(
+            &mut change,
+            step,
+            required_text(reason, "a reason for the denial")?,
+        )?,
         Command::Cancel { reason } => cancel(&mut change, clean_text(reason)?)?,
         Command::CompleteFulfilment { note } => complete(&mut change, clean_text(note)?)?,
-        Command::FailFulfilment { reason } => fail(&mut change, required_text(reason, "a reason")?)?,
+        Command::FailFulfilment { reason } => {
+            fail(&mut change, required_text(reason, "a reason")?)?
+        }
         Command::Revoke { reason } => revoke(&mut change, clean_text(reason)?)?,
         Command::Fire(timer) => fire(&mut change, timer)?,
     }
@@ -311,7 +426,10 @@ pub fn decide(
 
 fn clean_text(text: Option<String>) -> Result<Option<String>, DomainError> {
     let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    if text.as_ref().is_some_and(|t| t.chars().count() > MAX_REASON) {
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_REASON)
+    {
         return Err(DomainError::InvalidSubmission(vec![FieldError {
             field: String::from("reason"),
             message: format!("must be at most {MAX_REASON} characters"),
@@ -322,22 +440,36 @@ fn clean_text(text: Option<String>) -> Result<Option<String>, DomainError> {
 
 fn required_text(text: String, what: &str) -> Result<String, DomainError> {
     clean_text(Some(text))?.ok_or_else(|| {
-        DomainError::InvalidSubmission(vec![FieldError { field: String::from("reason"), message: format!("{what} is required") }])
+        DomainError::InvalidSubmission(vec![FieldError {
+            field: String::from("reason"),
+            message: format!("{what} is required"),
+        }])
     })
 }
 
 fn person(actor: &Actor) -> Result<&UserId, DomainError> {
-    actor.user_id().ok_or_else(|| DomainError::NotAllowed(String::from("only a person can do this")))
+    actor
+        .user_id()
+        .ok_or_else(|| DomainError::NotAllowed(String::from("only a person can do this")))
 }
 
 fn not_in_state(request: &Request, action: &str) -> DomainError {
-    DomainError::IllegalTransition(format!("{} is {}; it can no longer be {action}", request.title(), request.state.name().replace('_', " ")))
+    DomainError::IllegalTransition(format!(
+        "{} is {}; it can no longer be {action}",
+        request.title(),
+        request.state.name().replace('_', " ")
+    ))
 }
 
 /// Checks that `who` may decide the current step, and returns its index. `seen_step` is the step the
 /// person was looking at (a button carries it); it only serves to explain a late click, never to
 /// decide who may act.
-fn check_approver(change: &Change<'_>, who: &UserId, seen_step: Option<usize>, action: &str) -> Result<usize, DomainError> {
+fn check_approver(
+    change: &Change<'_>,
+    who: &UserId,
+    seen_step: Option<usize>,
+    action: &str,
+) -> Result<usize, DomainError> {
     let request = &change.request;
     let current = request.current_step();
     let looked_at = seen_step.or(current.map(|(i, _)| i));
@@ -345,14 +477,16 @@ fn check_approver(change: &Change<'_>, who: &UserId, seen_step: Option<usize>, a
         return Err(late_decision(request, looked_at, action));
     }
     let Some((index, step)) = current else {
-        return Err(not_in_state(request, action));
+        return Err(not_in_state(request, participle(action)));
     };
     if step.eligible.contains(who) {
         return Ok(index);
     }
     let is_self = who == &request.requester || who == &request.submitted_by;
     if is_self && !request.flow.allow_self_approval {
-        return Err(DomainError::NotAllowed(format!("you cannot {action} your own request")));
+        return Err(DomainError::NotAllowed(format!(
+            "you cannot {action} your own request"
+        )));
     }
     Err(DomainError::NotAllowed(format!(
         "{who} is not an approver of step {} ({}) of {}",
@@ -362,36 +496,84 @@ fn check_approver(change: &Change<'_>, who: &UserId, seen_step: Option<usize>, a
     )))
 }
 
+/// "approve" -> "approved", for "it can no longer be approved".
+fn participle(action: &str) -> &'static str {
+    if action == "approve" {
+        "approved"
+    } else {
+        "denied"
+    }
+}
+
 /// The answer to a decision on a step that is no longer waiting: who decided it, or where the
 /// request stands now.
 fn late_decision(request: &Request, step: Option<usize>, action: &str) -> DomainError {
+    let is_decided =
+        |s: &&StepProgress| matches!(s.status, StepStatus::Approved | StepStatus::Denied);
+    // The step the person saw, if it was decided; otherwise the last decision, unless the request
+    // ended without one (canceled, closed unanswered), which is then what they are told.
     let decided = step
         .and_then(|i| request.steps.get(i))
-        .or_else(|| request.steps.iter().rev().find(|s| matches!(s.status, StepStatus::Approved | StepStatus::Denied)));
+        .filter(is_decided)
+        .or_else(|| {
+            if matches!(request.state, State::Canceled | State::ClosedUnanswered) {
+                None
+            } else {
+                request.steps.iter().rev().find(is_decided)
+            }
+        });
     match decided {
         Some(s) if s.status == StepStatus::Denied => {
-            let by = s.denial.as_ref().map(|d| d.by.to_string()).unwrap_or_default();
+            let by = s
+                .denial
+                .as_ref()
+                .map(|d| d.by.to_string())
+                .unwrap_or_default();
             DomainError::AlreadyDone(format!("{} was already denied by {by}", request.title()))
         }
         Some(s) if s.status == StepStatus::Approved => {
             let by: Vec<String> = s.approvals.iter().map(|a| a.by.to_string()).collect();
-            DomainError::AlreadyDone(format!("{} ({}) was already approved by {}", request.title(), s.spec.name, by.join(", ")))
+            DomainError::AlreadyDone(format!(
+                "{} ({}) was already approved by {}",
+                request.title(),
+                s.spec.name,
+                by.join(", ")
+            ))
         }
-        _ => not_in_state(request, action),
+        _ => not_in_state(request, participle(action)),
     }
 }
 
-fn approve(change: &mut Change<'_>, seen_step: Option<usize>, comment: Option<String>) -> Result<(), DomainError> {
+fn approve(
+    change: &mut Change<'_>,
+    seen_step: Option<usize>,
+    comment: Option<String>,
+) -> Result<(), DomainError> {
     let who = person(change.actor)?.clone();
     let index = check_approver(change, &who, seen_step, "approve")?;
     let now = change.now;
     let step = &mut change.request.steps[index];
     if step.approvals.iter().any(|a| a.by == who) {
-        return Err(DomainError::AlreadyDone(format!("you already approved step {} ({})", index + 1, step.spec.name)));
+        return Err(DomainError::AlreadyDone(format!(
+            "you already approved step {} ({})",
+            index + 1,
+            step.spec.name
+        )));
     }
-    step.approvals.push(Decision { by: who.clone(), at: now, comment: comment.clone() });
-    let (have, need, name) = (step.approvals.len(), step.spec.required as usize, step.spec.name.clone());
-    change.event("approval_given", json!({ "step": index, "name": name, "comment": comment, "count": have, "required": need }));
+    step.approvals.push(Decision {
+        by: who.clone(),
+        at: now,
+        comment: comment.clone(),
+    });
+    let (have, need, name) = (
+        step.approvals.len(),
+        step.spec.required as usize,
+        step.spec.name.clone(),
+    );
+    change.event(
+        "approval_given",
+        json!({ "step": index, "name": name, "comment": comment, "count": have, "required": need }),
+    );
     change.notices.push(Notice::StepDecided { step: index });
     if have >= need {
         let step = &mut change.request.steps[index];
@@ -403,18 +585,33 @@ fn approve(change: &mut Change<'_>, seen_step: Option<usize>, comment: Option<St
     Ok(())
 }
 
-fn deny(change: &mut Change<'_>, seen_step: Option<usize>, reason: String) -> Result<(), DomainError> {
+fn deny(
+    change: &mut Change<'_>,
+    seen_step: Option<usize>,
+    reason: String,
+) -> Result<(), DomainError> {
     let who = person(change.actor)?.clone();
     let index = check_approver(change, &who, seen_step, "deny")?;
     let now = change.now;
     let step = &mut change.request.steps[index];
     step.status = StepStatus::Denied;
-    step.denial = Some(Decision { by: who.clone(), at: now, comment: Some(reason.clone()) });
+    step.denial = Some(Decision {
+        by: who.clone(),
+        at: now,
+        comment: Some(reason.clone()),
+    });
     step.finished_at = Some(now);
     let name = step.spec.name.clone();
     change.request.state = State::Denied;
-    change.request.outcome = Some(Outcome { by: who.to_string(), at: now, reason: Some(reason.clone()) });
-    change.event("denied", json!({ "step": index, "name": name, "reason": reason }));
+    change.request.outcome = Some(Outcome {
+        by: who.to_string(),
+        at: now,
+        reason: Some(reason.clone()),
+    });
+    change.event(
+        "denied",
+        json!({ "step": index, "name": name, "reason": reason }),
+    );
     change.notices.push(Notice::StepDecided { step: index });
     Ok(())
 }
@@ -424,7 +621,9 @@ fn cancel(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
     let request = &change.request;
     let own = who == request.requester || who == request.submitted_by;
     if !own && !change.actor.is_admin() {
-        return Err(DomainError::NotAllowed(String::from("only the requester (or an administrator) can cancel a request")));
+        return Err(DomainError::NotAllowed(String::from(
+            "only the requester (or an administrator) can cancel a request",
+        )));
     }
     let step = match request.state {
         State::Submitted => None,
@@ -432,7 +631,11 @@ fn cancel(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
         _ => return Err(not_in_state(request, "canceled")),
     };
     change.request.state = State::Canceled;
-    change.request.outcome = Some(Outcome { by: who.to_string(), at: change.now, reason: reason.clone() });
+    change.request.outcome = Some(Outcome {
+        by: who.to_string(),
+        at: change.now,
+        reason: reason.clone(),
+    });
     change.event("canceled", json!({ "reason": reason, "by_admin": !own }));
     if let Some(step) = step {
         change.notices.push(Notice::StepDecided { step });
@@ -444,13 +647,21 @@ fn check_fulfiller(change: &Change<'_>, who: &UserId) -> Result<(), DomainError>
     let request = &change.request;
     if request.state != State::Fulfilling {
         return Err(match &request.fulfilment {
-            Some(FulfilmentProgress { by: Some(by), .. }) => DomainError::AlreadyDone(format!("{} was already handled by {by}", request.title())),
+            Some(FulfilmentProgress { by: Some(by), .. }) => {
+                DomainError::AlreadyDone(format!("{} was already handled by {by}", request.title()))
+            }
             _ => not_in_state(request, "fulfilled"),
         });
     }
-    let is_fulfiller = request.fulfilment.as_ref().is_some_and(|f| f.fulfillers.contains(who));
+    let is_fulfiller = request
+        .fulfilment
+        .as_ref()
+        .is_some_and(|f| f.fulfillers.contains(who));
     if !is_fulfiller && !change.actor.is_admin() {
-        return Err(DomainError::NotAllowed(format!("{who} is not a fulfiller of {}", request.title())));
+        return Err(DomainError::NotAllowed(format!(
+            "{who} is not a fulfiller of {}",
+            request.title()
+        )));
     }
     Ok(())
 }
@@ -470,7 +681,10 @@ fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainE
             let until = now.plus(duration);
             change.request.access_ends_at = Some(until);
             change.request.state = State::Active { until };
-            change.timers.push(Timer { at: until, kind: TimerKind::AccessExpiry });
+            change.timers.push(Timer {
+                at: until,
+                kind: TimerKind::AccessExpiry,
+            });
             change.event("access_granted", json!({ "until": until, "note": note }));
         }
         None => {
@@ -492,7 +706,11 @@ fn fail(change: &mut Change<'_>, reason: String) -> Result<(), DomainError> {
         f.note = Some(reason.clone());
     }
     change.request.state = State::Failed;
-    change.request.outcome = Some(Outcome { by: who.to_string(), at: now, reason: Some(reason.clone()) });
+    change.request.outcome = Some(Outcome {
+        by: who.to_string(),
+        at: now,
+        reason: Some(reason.clone()),
+    });
     change.event("fulfilment_failed", json!({ "reason": reason }));
     change.notices.push(Notice::FulfilmentDecided);
     Ok(())
@@ -502,20 +720,35 @@ fn revoke(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
     let who = person(change.actor)?.clone();
     let request = &change.request;
     if who != request.requester && !change.actor.is_admin() {
-        return Err(DomainError::NotAllowed(String::from("only the requester or an administrator can end this access")));
+        return Err(DomainError::NotAllowed(String::from(
+            "only the requester or an administrator can end this access",
+        )));
     }
     if !matches!(request.state, State::Active { .. } | State::Fulfilled) {
         return Err(not_in_state(request, "revoked"));
     }
     change.request.state = State::Revoked;
     change.request.access_ends_at = Some(change.now);
-    change.request.outcome = Some(Outcome { by: who.to_string(), at: change.now, reason: reason.clone() });
-    change.event("revoked", json!({ "reason": reason, "relinquished": who == change.request.requester }));
+    change.request.outcome = Some(Outcome {
+        by: who.to_string(),
+        at: change.now,
+        reason: reason.clone(),
+    });
+    change.event(
+        "revoked",
+        json!({ "reason": reason, "relinquished": who == change.request.requester }),
+    );
     change.notices.push(Notice::RemovalRequested);
     Ok(())
 }
 
 fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
+    // Timers close, escalate and expire requests: no person may fire one through a surface.
+    if change.actor != &Actor::System {
+        return Err(DomainError::NotAllowed(String::from(
+            "only Sesame's own timers can fire",
+        )));
+    }
     let state = change.request.state;
     match timer {
         TimerKind::Remind { step } => {
@@ -531,7 +764,10 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
             change.system_event("reminder_sent", json!({ "step": step, "round": sent }));
             change.notices.push(Notice::ApprovalReminder { step });
             if let (Some(every), true) = (every, sent < MAX_REMINDERS) {
-                change.timers.push(Timer { at: change.now.plus(every), kind: TimerKind::Remind { step } });
+                change.timers.push(Timer {
+                    at: change.now.plus(every),
+                    kind: TimerKind::Remind { step },
+                });
             }
         }
         TimerKind::Escalate { step } => {
@@ -542,20 +778,39 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
                 return Err(DomainError::Outlived);
             };
             change.request.steps[step].escalated = true;
-            let resolved = resolve_approvers(&to, &change.request.flow.owners, &change.request.requester, change.directory);
+            let resolved = resolve_approvers(
+                &to,
+                &change.request.flow.owners,
+                &change.request.requester,
+                change.directory,
+            );
             match resolved {
                 Ok(r) => {
                     let (people, why) = exclude_self(&change.request, r.people, r.why);
                     let progress = &mut change.request.steps[step];
-                    let added: Vec<UserId> = people.into_iter().filter(|p| !progress.eligible.contains(p)).collect();
+                    let added: Vec<UserId> = people
+                        .into_iter()
+                        .filter(|p| !progress.eligible.contains(p))
+                        .collect();
                     progress.eligible.extend(added.iter().cloned());
-                    progress.why.push_str(&format!("; escalated to {} because nobody decided in time ({why})", policy::join(&added)));
+                    progress.why.push_str(&format!(
+                        "; escalated to {} because nobody decided in time ({why})",
+                        policy::join(&added)
+                    ));
                     change.system_event("escalated", json!({ "step": step, "to": added }));
                     change.notices.push(Notice::Escalated { step, to: added });
                 }
                 Err(problem) => {
-                    change.system_event("escalation_failed", json!({ "step": step, "problem": problem }));
-                    change.notices.push(Notice::AdminAttention { problem: format!("{}: escalation failed: {problem}", change.request.title()) });
+                    change.system_event(
+                        "escalation_failed",
+                        json!({ "step": step, "problem": problem }),
+                    );
+                    change.notices.push(Notice::AdminAttention {
+                        problem: format!(
+                            "{}: escalation failed: {problem}",
+                            change.request.title()
+                        ),
+                    });
                 }
             }
         }
@@ -589,10 +844,18 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
 
 /// Checks a comment and returns its audit event. Anyone involved in the request, or an
 /// administrator, may comment at any time, including after it ends.
-pub fn comment(request: &Request, actor: &Actor, text: &str, now: Timestamp) -> Result<(String, AuditEvent), DomainError> {
+pub fn comment(
+    request: &Request,
+    actor: &Actor,
+    text: &str,
+    now: Timestamp,
+) -> Result<(String, AuditEvent), DomainError> {
     let who = person(actor)?;
     if !request.involves(who) && !actor.is_admin() {
-        return Err(DomainError::NotAllowed(format!("{who} is not part of {}", request.title())));
+        return Err(DomainError::NotAllowed(format!(
+            "{who} is not part of {}",
+            request.title()
+        )));
     }
     let text = required_text(text.to_owned(), "the comment's text")?;
     let event = AuditEvent::new(now, actor, "comment_added", json!({ "text": text }));

@@ -53,7 +53,12 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     pub fn new(at: Timestamp, actor: &Actor, kind: &str, detail: serde_json::Value) -> Self {
-        AuditEvent { at, actor: actor.label(), kind: kind.to_owned(), detail }
+        AuditEvent {
+            at,
+            actor: actor.label(),
+            kind: kind.to_owned(),
+            detail,
+        }
     }
 }
 

@@ -54,12 +54,20 @@ pub fn explain(flow: &Flow, user: &UserId, directory: &Directory) -> Explanation
                 timing: Vec::new(),
             };
             if let Some(condition) = &step.skip_if {
-                let input = ConditionInput { answers: &no_answers, requester: user, duration: flow.duration.map(|d| d.default), directory };
+                let input = ConditionInput {
+                    answers: &no_answers,
+                    requester: user,
+                    duration: flow.duration.map(|d| d.default),
+                    directory,
+                };
                 let (holds, reason) = condition_holds(condition, &input);
                 out.skipped_when = Some(if holds {
                     format!("skipped for {user} with the default answers, because {reason}")
                 } else {
-                    format!("runs unless its condition holds ({})", serde_json::to_string(condition).unwrap_or_default())
+                    format!(
+                        "runs unless its condition holds ({})",
+                        serde_json::to_string(condition).unwrap_or_default()
+                    )
                 });
             }
             match resolve_approvers(&step.approvers, &flow.owners, user, directory) {
@@ -68,10 +76,16 @@ pub fn explain(flow: &Flow, user: &UserId, directory: &Directory) -> Explanation
                     let mut why = r.why;
                     if !flow.allow_self_approval && people.contains(user) {
                         people.retain(|p| p != user);
-                        why.push_str(&format!("; {user} is left out because nobody approves their own request"));
+                        why.push_str(&format!(
+                            "; {user} is left out because nobody approves their own request"
+                        ));
                     }
                     if people.len() < step.required as usize {
-                        out.problem = Some(format!("needs {} approver(s) but only {} can approve", step.required, people.len()));
+                        out.problem = Some(format!(
+                            "needs {} approver(s) but only {} can approve",
+                            step.required,
+                            people.len()
+                        ));
                     }
                     out.approvers = people;
                     out.why = why;
@@ -92,12 +106,19 @@ pub fn explain(flow: &Flow, user: &UserId, directory: &Directory) -> Explanation
         .collect();
     let fulfilment = match &flow.fulfillment {
         Fulfillment::Manual(f) => match resolve_fulfillers(f, directory) {
-            Ok(r) => format!("a task for {} to grant the access by hand ({})", policy::join(&r.people), r.why),
+            Ok(r) => format!(
+                "a task for {} to grant the access by hand ({})",
+                policy::join(&r.people),
+                r.why
+            ),
             Err(e) => format!("a task to grant the access by hand, but {e}"),
         },
     };
     let duration = match flow.duration {
-        Some(d) if d.requester_chooses => format!("access lasts {} by default; the requester may choose up to {}", d.default, d.max),
+        Some(d) if d.requester_chooses => format!(
+            "access lasts {} by default; the requester may choose up to {}",
+            d.default, d.max
+        ),
         Some(d) => format!("access lasts {}", d.default),
         None => String::from("access has no end time"),
     };
@@ -121,13 +142,21 @@ pub fn explain(flow: &Flow, user: &UserId, directory: &Directory) -> Explanation
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} ({}) for {}", self.name, self.flow, self.user)?;
-        let verdict = if self.may_request { "may request it" } else { "may NOT request it" };
+        let verdict = if self.may_request {
+            "may request it"
+        } else {
+            "may NOT request it"
+        };
         writeln!(f, "  {} {verdict}: {}", self.user, self.why)?;
         if self.steps.is_empty() {
             writeln!(f, "  approval: none; requests are approved at once")?;
         }
         for (i, s) in self.steps.iter().enumerate() {
-            let who = if s.approvers.is_empty() { String::from("nobody") } else { policy::join(&s.approvers) };
+            let who = if s.approvers.is_empty() {
+                String::from("nobody")
+            } else {
+                policy::join(&s.approvers)
+            };
             writeln!(f, "  step {}: {} — {} of: {who}", i + 1, s.name, s.required)?;
             if !s.why.is_empty() {
                 writeln!(f, "    why: {}", s.why)?;

@@ -28,7 +28,8 @@ fn check_slug(what: &'static str, value: &str) -> Result<(), IdError> {
         Err(IdError {
             what,
             value: value.to_owned(),
-            expected: "1 to 64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit",
+            expected:
+                "1 to 64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit",
         })
     }
 }
@@ -38,9 +39,9 @@ fn check_user_id(value: &str) -> Result<(), IdError> {
     // allowed besides the slug characters; anything that could break a URL path or a chat message is not.
     let ok = !value.is_empty()
         && value.len() <= 128
-        && value.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+')
-        });
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+'));
     if ok {
         Ok(())
     } else {

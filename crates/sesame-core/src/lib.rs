@@ -14,6 +14,9 @@ pub mod policy;
 pub mod request;
 pub mod time;
 
+#[cfg(test)]
+mod test_support;
+
 pub use answers::{Answers, FieldError, RawSubmission};
 pub use directory::{Directory, Group, User};
 pub use engine::{Command, DomainError, Submission, Transition};

@@ -16,7 +16,10 @@ pub fn may_request(flow: &Flow, user: &UserId, directory: &Directory) -> Result<
     match &flow.requesters {
         Requesters::Everyone => Ok(String::from("everyone may request it")),
         Requesters::Some { groups, users } => {
-            if users.iter().any(|u| directory.resolve(u).as_ref() == Some(&person.id)) {
+            if users
+                .iter()
+                .any(|u| directory.resolve(u).as_ref() == Some(&person.id))
+            {
                 return Ok(format!("{} is named in the flow's requesters", person.id));
             }
             if let Some(g) = groups.iter().find(|g| person.groups.contains(*g)) {
@@ -43,7 +46,11 @@ fn describe_requesters(groups: &[GroupId], users: &[UserId]) -> String {
 }
 
 pub(crate) fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The people a rule names, and why.
@@ -67,10 +74,13 @@ pub fn resolve_approvers(
                 .user(requester)
                 .and_then(|u| u.manager.clone())
                 .ok_or_else(|| format!("{requester} has no manager in the directory"))?;
-            let manager = directory
-                .resolve(&manager)
-                .ok_or_else(|| format!("{requester}'s manager {manager} is not an active person in the directory"))?;
-            Ok(Resolved { why: format!("{manager} is {requester}'s manager"), people: vec![manager] })
+            let manager = directory.resolve(&manager).ok_or_else(|| {
+                format!("{requester}'s manager {manager} is not an active person in the directory")
+            })?;
+            Ok(Resolved {
+                why: format!("{manager} is {requester}'s manager"),
+                people: vec![manager],
+            })
         }
         Approvers::Owners => Ok(Resolved {
             people: resolve_all(owners, directory),
@@ -93,7 +103,10 @@ pub fn resolve_approvers(
 }
 
 /// Resolves who fulfils a request by hand.
-pub fn resolve_fulfillers(fulfillers: &Fulfillers, directory: &Directory) -> Result<Resolved, String> {
+pub fn resolve_fulfillers(
+    fulfillers: &Fulfillers,
+    directory: &Directory,
+) -> Result<Resolved, String> {
     let resolved = match fulfillers {
         Fulfillers::Group(group) => Resolved {
             people: directory.members(group).to_vec(),
@@ -105,7 +118,15 @@ pub fn resolve_fulfillers(fulfillers: &Fulfillers, directory: &Directory) -> Res
         },
     };
     if resolved.people.is_empty() {
-        return Err(format!("nobody can fulfil it: {}", resolved.why.replace("they are members of", "no active members in")));
+        return Err(match fulfillers {
+            Fulfillers::Group(group) => {
+                format!("nobody can fulfil it: {group} has no active members")
+            }
+            Fulfillers::Users(users) => format!(
+                "nobody can fulfil it: none of {} is an active person in the directory",
+                join(users)
+            ),
+        });
     }
     Ok(resolved)
 }
@@ -130,17 +151,32 @@ pub fn condition_holds(condition: &Condition, input: &ConditionInput<'_>) -> (bo
     let mut reasons = Vec::new();
     for (question, accepted) in &condition.answers {
         let given = input.answers.get(question);
-        let ok = given.is_some_and(|g| accepted.contains(g) || g.as_array().is_some_and(|items| items.iter().any(|i| accepted.contains(i))));
-        let shown = given.map(ToString::to_string).unwrap_or_else(|| String::from("no answer"));
+        let ok = given.is_some_and(|g| crate::answers::matches_any(g, accepted));
+        let shown = given
+            .map(ToString::to_string)
+            .unwrap_or_else(|| String::from("no answer"));
         if !ok {
             return (false, format!("answer {question} is {shown}"));
         }
         reasons.push(format!("answer {question} is {shown}"));
     }
     if !condition.requester_in.is_empty() {
-        match condition.requester_in.iter().find(|g| input.directory.is_member(input.requester, g)) {
+        match condition
+            .requester_in
+            .iter()
+            .find(|g| input.directory.is_member(input.requester, g))
+        {
             Some(g) => reasons.push(format!("{} is a member of {g}", input.requester)),
-            None => return (false, format!("{} is not a member of {}", input.requester, join(&condition.requester_in))),
+            None => {
+                return (
+                    false,
+                    format!(
+                        "{} is not a member of {}",
+                        input.requester,
+                        join(&condition.requester_in)
+                    ),
+                )
+            }
         }
     }
     if let Some(limit) = condition.duration_at_most {

@@ -14,11 +14,15 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum State {
     Submitted,
-    PendingApproval { step: usize },
+    PendingApproval {
+        step: usize,
+    },
     Approved,
     Fulfilling,
     /// Access is granted until the end time.
-    Active { until: Timestamp },
+    Active {
+        until: Timestamp,
+    },
     /// Done, with no end time (one-off tasks, permanent access).
     Fulfilled,
     Expired,
@@ -63,7 +67,8 @@ impl State {
         "closed_unanswered",
     ];
 
-    /// No command moves a request out of a final state.
+    /// No command moves a request out of a final state, except that `Fulfilled` (access with no end
+    /// time) can still be revoked.
     pub fn is_final(&self) -> bool {
         matches!(
             self,
@@ -256,6 +261,9 @@ impl Request {
         &self.requester == user
             || &self.submitted_by == user
             || self.steps.iter().any(|s| s.eligible.contains(user))
-            || self.fulfilment.as_ref().is_some_and(|f| f.fulfillers.contains(user))
+            || self
+                .fulfilment
+                .as_ref()
+                .is_some_and(|f| f.fulfillers.contains(user))
     }
 }

@@ -161,6 +161,9 @@ mod tests {
     #[test]
     fn timestamps_render_as_rfc3339() {
         assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00Z");
-        assert_eq!(Timestamp(86_400_000).plus(Span::from_seconds(60)).0, 86_460_000);
+        assert_eq!(
+            Timestamp(86_400_000).plus(Span::from_seconds(60)).0,
+            86_460_000
+        );
     }
 }

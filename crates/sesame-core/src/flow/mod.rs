@@ -62,14 +62,28 @@ pub struct Question {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
-    Text { max_length: usize },
-    Textarea { max_length: usize },
-    Select { options: Vec<String> },
-    MultiSelect { options: Vec<String> },
+    Text {
+        max_length: usize,
+    },
+    Textarea {
+        max_length: usize,
+    },
+    Select {
+        options: Vec<String>,
+    },
+    MultiSelect {
+        options: Vec<String>,
+    },
     Date,
-    Duration { max: Option<Span> },
+    Duration {
+        max: Option<Span>,
+    },
     User,
-    Number { min: Option<f64>, max: Option<f64>, integer: bool },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+        integer: bool,
+    },
     Boolean,
 }
 

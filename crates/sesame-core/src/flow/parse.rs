@@ -163,9 +163,14 @@ pub fn parse_flow(file: &str, text: &str) -> Result<Flow, Vec<FlowError>> {
 
 fn serde_error(file: &str, e: &serde_yaml::Error) -> FlowError {
     let mut message = e.to_string();
-    // serde_yaml appends " at line L column C"; the position is reported separately.
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
+    // serde_yaml puts " at line L column C" after the problem (and a YAML syntax error may add its
+    // context's position after that); the problem's position is reported separately.
+    if let Some(l) = e.location() {
+        message = message.replacen(
+            &format!(" at line {} column {}", l.line(), l.column()),
+            "",
+            1,
+        );
     }
     let (path, message) = match message.split_once(": ") {
         Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
@@ -192,7 +197,12 @@ impl Validator {
         self.problems.push((path.into(), message.into()));
     }
 
-    fn id<T>(&mut self, path: &str, value: &str, make: fn(String) -> Result<T, crate::ids::IdError>) -> Option<T> {
+    fn id<T>(
+        &mut self,
+        path: &str,
+        value: &str,
+        make: fn(String) -> Result<T, crate::ids::IdError>,
+    ) -> Option<T> {
         match make(value.to_owned()) {
             Ok(id) => Some(id),
             Err(e) => {
@@ -227,7 +237,10 @@ impl Validator {
         // The name is shown as a select option in Slack, which allows 75 characters.
         let name = self.text("name", &raw.name, MAX_OPTION_TEXT);
         if raw.description.chars().count() > MAX_INPUT {
-            self.problem("description", format!("is longer than {MAX_INPUT} characters"));
+            self.problem(
+                "description",
+                format!("is longer than {MAX_INPUT} characters"),
+            );
         }
         let category = match raw.category {
             Some(c) => self.text("category", &c, MAX_OPTION_TEXT),
@@ -237,7 +250,10 @@ impl Validator {
             .keywords
             .iter()
             .enumerate()
-            .map(|(i, k)| self.text(&format!("keywords[{i}]"), k, MAX_OPTION_TEXT).to_lowercase())
+            .map(|(i, k)| {
+                self.text(&format!("keywords[{i}]"), k, MAX_OPTION_TEXT)
+                    .to_lowercase()
+            })
             .collect();
         let requesters = self.requesters(&raw.requesters);
         let owners: Vec<UserId> = raw
@@ -284,7 +300,8 @@ impl Validator {
     }
 
     fn requesters(&mut self, value: &Value) -> Option<Requesters> {
-        const EXPECTED: &str = "expected `everyone` or a map with `groups: [...]` and/or `users: [...]`";
+        const EXPECTED: &str =
+            "expected `everyone` or a map with `groups: [...]` and/or `users: [...]`";
         match value {
             Value::String(s) if s == "everyone" => Some(Requesters::Everyone),
             Value::Mapping(map) => {
@@ -296,7 +313,9 @@ impl Validator {
                     match key {
                         "groups" => groups = self.ids(&path, val, GroupId::new),
                         "users" => users = self.ids(&path, val, UserId::new),
-                        "everyone" if val.as_bool() == Some(true) => return Some(Requesters::Everyone),
+                        "everyone" if val.as_bool() == Some(true) => {
+                            return Some(Requesters::Everyone)
+                        }
                         _ => self.problem(&path, format!("unknown key; {EXPECTED}")),
                     }
                 }
@@ -314,7 +333,12 @@ impl Validator {
     }
 
     /// A list of ids, or a single id written without brackets.
-    fn ids<T>(&mut self, path: &str, value: &Value, make: fn(String) -> Result<T, crate::ids::IdError>) -> Vec<T> {
+    fn ids<T>(
+        &mut self,
+        path: &str,
+        value: &Value,
+        make: fn(String) -> Result<T, crate::ids::IdError>,
+    ) -> Vec<T> {
         match value {
             Value::String(s) => self.id(path, s, make).into_iter().collect(),
             Value::Sequence(items) => items
@@ -342,12 +366,23 @@ impl Validator {
         let mut out: Vec<Question> = Vec::new();
         for (i, q) in raw.iter().enumerate() {
             let path = format!("questions[{i}]");
-            let Some(id) = self.id(&format!("{path}.id"), &q.id, QuestionId::new) else { continue };
+            let Some(id) = self.id(&format!("{path}.id"), &q.id, QuestionId::new) else {
+                continue;
+            };
             if out.iter().any(|o| o.id == id) {
-                self.problem(format!("{path}.id"), format!("question id `{id}` is used twice"));
+                self.problem(format!("{path}.id"), format!("question id `{id}` is used twice; expected a different id for each question"));
                 continue;
             }
             let label = self.text(&format!("{path}.label"), &q.label, MAX_LABEL);
+            if q.help
+                .as_ref()
+                .is_some_and(|h| h.trim().chars().count() > MAX_LABEL)
+            {
+                self.problem(
+                    format!("{path}.help"),
+                    format!("is longer than {MAX_LABEL} characters"),
+                );
+            }
             let kind = self.question_kind(&path, q);
             let shown_if = match &q.shown_if {
                 Some(v) => self.answer_match(&format!("{path}.shown_if"), v, &out, true),
@@ -357,7 +392,11 @@ impl Validator {
                 out.push(Question {
                     id,
                     label,
-                    help: q.help.as_ref().map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()),
+                    help: q
+                        .help
+                        .as_ref()
+                        .map(|h| h.trim().to_owned())
+                        .filter(|h| !h.is_empty()),
                     required: q.required,
                     kind,
                     shown_if,
@@ -379,29 +418,64 @@ impl Validator {
             RawType::Number => "number",
             RawType::Boolean => "boolean",
         };
-        let not_for = |this: &mut Self, field: &str, present: bool| {
+        let not_for = |this: &mut Self, field: &str, present: bool, applies_to: &str| {
             if present {
-                this.problem(format!("{path}.{field}"), format!("`{field}` does not apply to a {name} question"));
+                this.problem(
+                    format!("{path}.{field}"),
+                    format!("`{field}` does not apply to a {name} question; it is for {applies_to} questions only"),
+                );
             }
         };
         let texty = matches!(q.kind, RawType::Text | RawType::Textarea);
         let choicy = matches!(q.kind, RawType::Select | RawType::MultiSelect);
-        not_for(self, "max_length", q.max_length.is_some() && !texty);
-        not_for(self, "options", q.options.is_some() && !choicy);
-        not_for(self, "min", q.min.is_some() && q.kind != RawType::Number);
-        not_for(self, "integer", q.integer.is_some() && q.kind != RawType::Number);
-        not_for(self, "max", q.max.is_some() && !matches!(q.kind, RawType::Number | RawType::Duration));
+        not_for(
+            self,
+            "max_length",
+            q.max_length.is_some() && !texty,
+            "text and textarea",
+        );
+        not_for(
+            self,
+            "options",
+            q.options.is_some() && !choicy,
+            "select and multi_select",
+        );
+        not_for(
+            self,
+            "min",
+            q.min.is_some() && q.kind != RawType::Number,
+            "number",
+        );
+        not_for(
+            self,
+            "integer",
+            q.integer.is_some() && q.kind != RawType::Number,
+            "number",
+        );
+        not_for(
+            self,
+            "max",
+            q.max.is_some() && !matches!(q.kind, RawType::Number | RawType::Duration),
+            "number and duration",
+        );
         let max_length = |this: &mut Self, default: usize| match q.max_length {
             Some(n) if n == 0 || n > MAX_INPUT => {
-                this.problem(format!("{path}.max_length"), format!("expected 1 to {MAX_INPUT}"));
+                this.problem(
+                    format!("{path}.max_length"),
+                    format!("expected 1 to {MAX_INPUT}"),
+                );
                 default
             }
             Some(n) => n,
             None => default,
         };
         Some(match q.kind {
-            RawType::Text => QuestionKind::Text { max_length: max_length(self, DEFAULT_TEXT_MAX) },
-            RawType::Textarea => QuestionKind::Textarea { max_length: max_length(self, MAX_INPUT) },
+            RawType::Text => QuestionKind::Text {
+                max_length: max_length(self, DEFAULT_TEXT_MAX),
+            },
+            RawType::Textarea => QuestionKind::Textarea {
+                max_length: max_length(self, MAX_INPUT),
+            },
             RawType::Select | RawType::MultiSelect => {
                 let options = self.options(path, q.options.as_deref());
                 if q.kind == RawType::Select {
@@ -418,7 +492,10 @@ impl Validator {
                     None => None,
                     Some(Value::String(s)) => self.span(&format!("{path}.max"), s),
                     Some(_) => {
-                        self.problem(format!("{path}.max"), "expected a duration such as 8h or 30d");
+                        self.problem(
+                            format!("{path}.max"),
+                            "expected a duration such as 8h or 30d",
+                        );
                         None
                     }
                 };
@@ -437,10 +514,17 @@ impl Validator {
                 };
                 if let (Some(lo), Some(hi)) = (q.min, max) {
                     if lo > hi {
-                        self.problem(format!("{path}.min"), format!("min {lo} is greater than max {hi}"));
+                        self.problem(
+                            format!("{path}.min"),
+                            format!("min {lo} is greater than max {hi}"),
+                        );
                     }
                 }
-                QuestionKind::Number { min: q.min, max, integer: q.integer.unwrap_or(false) }
+                QuestionKind::Number {
+                    min: q.min,
+                    max,
+                    integer: q.integer.unwrap_or(false),
+                }
             }
         })
     }
@@ -452,14 +536,23 @@ impl Validator {
             return Vec::new();
         };
         if options.is_empty() || options.len() > MAX_OPTIONS {
-            self.problem(&path, format!("expected 1 to {MAX_OPTIONS} options, found {}", options.len()));
+            self.problem(
+                &path,
+                format!(
+                    "expected 1 to {MAX_OPTIONS} options, found {}",
+                    options.len()
+                ),
+            );
         }
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for (i, o) in options.iter().enumerate() {
             let o = self.text(&format!("{path}[{i}]"), o, MAX_OPTION_TEXT);
             if !seen.insert(o.clone()) {
-                self.problem(format!("{path}[{i}]"), format!("option `{o}` is listed twice"));
+                self.problem(
+                    format!("{path}[{i}]"),
+                    format!("option `{o}` is listed twice"),
+                );
             }
             out.push(o);
         }
@@ -477,7 +570,10 @@ impl Validator {
     ) -> BTreeMap<QuestionId, Vec<serde_json::Value>> {
         let mut out = BTreeMap::new();
         let Value::Mapping(map) = value else {
-            self.problem(path, "expected a map of question id to value, such as `{ ev: true }`");
+            self.problem(
+                path,
+                "expected a map of question id to value, such as `{ ev: true }`",
+            );
             return out;
         };
         for (key, val) in map {
@@ -485,10 +581,21 @@ impl Validator {
             let kpath = format!("{path}.{key}");
             let Some(question) = questions.iter().find(|q| q.id.as_str() == key) else {
                 let known: Vec<&str> = questions.iter().map(|q| q.id.as_str()).collect();
-                let which = if earlier_only { "an earlier question" } else { "a question of this flow" };
+                let which = if earlier_only {
+                    "an earlier question"
+                } else {
+                    "a question of this flow"
+                };
                 self.problem(
                     kpath,
-                    format!("`{key}` is not {which}; expected one of: {}", if known.is_empty() { String::from("(none)") } else { known.join(", ") }),
+                    format!(
+                        "`{key}` is not {which}; expected one of: {}",
+                        if known.is_empty() {
+                            String::from("(none)")
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
                 );
                 continue;
             };
@@ -513,10 +620,17 @@ impl Validator {
         let max = self.span("duration.max", &d.max);
         let (default, max) = (default?, max?);
         if default > max {
-            self.problem("duration.default", format!("default {default} is longer than max {max}"));
+            self.problem(
+                "duration.default",
+                format!("default {default} is longer than max {max}"),
+            );
             return None;
         }
-        Some(DurationPolicy { default, max, requester_chooses: d.requester_chooses })
+        Some(DurationPolicy {
+            default,
+            max,
+            requester_chooses: d.requester_chooses,
+        })
     }
 
     fn step(
@@ -532,13 +646,21 @@ impl Validator {
         let required = raw.required.unwrap_or(1);
         let limit = match &approvers {
             Approvers::Manager => Some(1),
-            Approvers::Owners => Some(owners.len()),
-            Approvers::Users(u) => Some(u.len()),
+            // Distinct people: `users: [a, a]` is one approver, not two.
+            Approvers::Owners => Some(owners.iter().collect::<BTreeSet<_>>().len()),
+            Approvers::Users(u) => Some(u.iter().collect::<BTreeSet<_>>().len()),
             Approvers::Group(_) => None,
         };
+        let no_owners = approvers == Approvers::Owners && owners.is_empty();
+        if no_owners {
+            self.problem(
+                format!("{path}.approvers"),
+                "`owners` is used but the flow lists no `owners`",
+            );
+        }
         if required == 0 {
             self.problem(format!("{path}.required"), "must be at least 1");
-        } else if let Some(limit) = limit {
+        } else if let Some(limit) = limit.filter(|_| !no_owners) {
             if required as usize > limit {
                 self.problem(
                     format!("{path}.required"),
@@ -546,11 +668,10 @@ impl Validator {
                 );
             }
         }
-        if approvers == Approvers::Owners && owners.is_empty() {
-            self.problem(format!("{path}.approvers"), "`owners` is used but the flow lists no `owners`");
-        }
         let span = |this: &mut Self, field: &str, value: &Option<String>| {
-            value.as_deref().and_then(|t| this.span(&format!("{path}.{field}"), t))
+            value
+                .as_deref()
+                .and_then(|t| this.span(&format!("{path}.{field}"), t))
         };
         let remind_after = span(self, "remind_after", &raw.remind_after);
         let escalate_after = span(self, "escalate_after", &raw.escalate_after);
@@ -559,14 +680,28 @@ impl Validator {
             None => None,
         };
         if escalate_after.is_some() != raw.escalate_to.is_some() {
-            self.problem(&path, "`escalate_after` and `escalate_to` go together: give both or neither");
+            self.problem(
+                &path,
+                "`escalate_after` and `escalate_to` go together: give both or neither",
+            );
         }
-        let skip_if = raw.skip_if.as_ref().and_then(|v| self.condition(&format!("{path}.skip_if"), v, questions, has_duration));
+        let skip_if = raw
+            .skip_if
+            .as_ref()
+            .and_then(|v| self.condition(&format!("{path}.skip_if"), v, questions, has_duration));
         let name = match &raw.name {
             Some(n) => self.text(&format!("{path}.name"), n, MAX_OPTION_TEXT),
             None => default_step_name(&approvers),
         };
-        Some(ApprovalStep { name, approvers, required, remind_after, escalate_after, escalate_to, skip_if })
+        Some(ApprovalStep {
+            name,
+            approvers,
+            required,
+            remind_after,
+            escalate_after,
+            escalate_to,
+            skip_if,
+        })
     }
 
     fn approvers(&mut self, path: &str, value: &Value) -> Option<Approvers> {
@@ -579,7 +714,9 @@ impl Validator {
                 let (key, val) = map.iter().next()?;
                 let kpath = format!("{path}.{}", key.as_str().unwrap_or("?"));
                 match (key.as_str(), val) {
-                    (Some("user"), Value::String(s)) => self.id(&kpath, s, UserId::new).map(|u| Approvers::Users(vec![u])),
+                    (Some("user"), Value::String(s)) => self
+                        .id(&kpath, s, UserId::new)
+                        .map(|u| Approvers::Users(vec![u])),
                     (Some("users"), v) => {
                         let users = self.ids(&kpath, v, UserId::new);
                         if users.is_empty() {
@@ -588,7 +725,9 @@ impl Validator {
                         }
                         Some(Approvers::Users(users))
                     }
-                    (Some("group"), Value::String(s)) => self.id(&kpath, s, GroupId::new).map(Approvers::Group),
+                    (Some("group"), Value::String(s)) => {
+                        self.id(&kpath, s, GroupId::new).map(Approvers::Group)
+                    }
                     _ => {
                         self.problem(path, EXPECTED);
                         None
@@ -602,12 +741,20 @@ impl Validator {
         }
     }
 
-    fn condition(&mut self, path: &str, value: &Value, questions: &[Question], has_duration: bool) -> Option<Condition> {
-        const EXPECTED: &str = "expected a map with any of `answers`, `requester_in`, `duration_at_most` and `any`";
+    fn condition(
+        &mut self,
+        path: &str,
+        value: &Value,
+        questions: &[Question],
+        has_duration: bool,
+    ) -> Option<Condition> {
+        const EXPECTED: &str =
+            "expected a map with any of `answers`, `requester_in`, `duration_at_most` and `any`";
         let Value::Mapping(map) = value else {
             self.problem(path, EXPECTED);
             return None;
         };
+        let problems_before = self.problems.len();
         let mut c = Condition::default();
         for (key, val) in map {
             let key = key.as_str().unwrap_or_default();
@@ -617,7 +764,10 @@ impl Validator {
                 "requester_in" => c.requester_in = self.ids(&kpath, val, GroupId::new),
                 "duration_at_most" => {
                     if !has_duration {
-                        self.problem(&kpath, "the flow has no `duration`, so there is none to compare");
+                        self.problem(
+                            &kpath,
+                            "the flow has no `duration`, so there is none to compare",
+                        );
                     }
                     c.duration_at_most = match val.as_str() {
                         Some(s) => self.span(&kpath, s),
@@ -632,7 +782,14 @@ impl Validator {
                         c.any = items
                             .iter()
                             .enumerate()
-                            .filter_map(|(i, item)| self.condition(&format!("{kpath}[{i}]"), item, questions, has_duration))
+                            .filter_map(|(i, item)| {
+                                self.condition(
+                                    &format!("{kpath}[{i}]"),
+                                    item,
+                                    questions,
+                                    has_duration,
+                                )
+                            })
                             .collect();
                     }
                     _ => self.problem(&kpath, "expected a non-empty list of conditions"),
@@ -641,14 +798,18 @@ impl Validator {
             }
         }
         if c == Condition::default() {
-            self.problem(path, format!("is empty; {EXPECTED}"));
+            // A condition whose only parts were refused has been reported already.
+            if self.problems.len() == problems_before {
+                self.problem(path, format!("is empty; {EXPECTED}"));
+            }
             return None;
         }
         Some(c)
     }
 
     fn fulfillment(&mut self, value: &Value) -> Option<Fulfillment> {
-        const EXPECTED: &str = "expected `{ manual: { group: <id> } }` or `{ manual: { users: [<id>, ...] } }`";
+        const EXPECTED: &str =
+            "expected `{ manual: { group: <id> } }` or `{ manual: { users: [<id>, ...] } }`";
         let manual = match value {
             Value::Mapping(map) if map.len() == 1 => match map.get("manual") {
                 Some(Value::Mapping(inner)) if inner.len() == 1 => inner,
@@ -664,9 +825,9 @@ impl Validator {
         };
         let (key, val) = manual.iter().next()?;
         match (key.as_str(), val) {
-            (Some("group"), Value::String(g)) => {
-                self.id("fulfillment.manual.group", g, GroupId::new).map(|g| Fulfillment::Manual(Fulfillers::Group(g)))
-            }
+            (Some("group"), Value::String(g)) => self
+                .id("fulfillment.manual.group", g, GroupId::new)
+                .map(|g| Fulfillment::Manual(Fulfillers::Group(g))),
             (Some("users"), v) => {
                 let users = self.ids("fulfillment.manual.users", v, UserId::new);
                 if users.is_empty() {
@@ -689,23 +850,38 @@ fn match_value(kind: &QuestionKind, v: &Value) -> Result<serde_json::Value, Stri
     use serde_json::Value as J;
     match (kind, v) {
         (QuestionKind::Boolean, Value::Bool(b)) => Ok(J::Bool(*b)),
-        (QuestionKind::Select { options } | QuestionKind::MultiSelect { options }, Value::String(s)) => {
+        (
+            QuestionKind::Select { options } | QuestionKind::MultiSelect { options },
+            Value::String(s),
+        ) => {
             if options.contains(s) {
                 Ok(J::String(s.clone()))
             } else {
-                Err(format!("`{s}` is not one of the question's options: {}", options.join(", ")))
+                Err(format!(
+                    "`{s}` is not one of the question's options: {}",
+                    options.join(", ")
+                ))
             }
         }
-        (QuestionKind::Number { .. }, Value::Number(n)) => {
-            n.as_f64().and_then(serde_json::Number::from_f64).map(J::Number).ok_or_else(|| String::from("expected a number"))
-        }
-        (QuestionKind::Text { .. } | QuestionKind::Textarea { .. } | QuestionKind::User | QuestionKind::Date, Value::String(s)) => {
-            Ok(J::String(s.clone()))
-        }
-        (QuestionKind::Duration { .. }, Value::String(s)) => {
-            Span::parse(s).map(|d| J::String(d.to_string())).map_err(|e| e.to_string())
-        }
-        (kind, _) => Err(format!("expected a value of the question's type ({})", kind.type_name())),
+        (QuestionKind::Number { .. }, Value::Number(n)) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map(J::Number)
+            .ok_or_else(|| String::from("expected a number")),
+        (
+            QuestionKind::Text { .. }
+            | QuestionKind::Textarea { .. }
+            | QuestionKind::User
+            | QuestionKind::Date,
+            Value::String(s),
+        ) => Ok(J::String(s.clone())),
+        (QuestionKind::Duration { .. }, Value::String(s)) => Span::parse(s)
+            .map(|d| J::String(d.to_string()))
+            .map_err(|e| e.to_string()),
+        (kind, _) => Err(format!(
+            "expected a value of the question's type ({})",
+            kind.type_name()
+        )),
     }
 }
 

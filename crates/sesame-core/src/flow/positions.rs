@@ -19,8 +19,16 @@ pub struct Positions {
 }
 
 enum Frame {
-    Map { path: String, pending_key: Option<String> },
-    Seq { path: String, next_index: usize },
+    /// `item_start` is set for a mapping that is a sequence item and has not seen its first key yet.
+    Map {
+        path: String,
+        pending_key: Option<String>,
+        item_start: bool,
+    },
+    Seq {
+        path: String,
+        next_index: usize,
+    },
 }
 
 impl Positions {
@@ -40,16 +48,32 @@ impl Positions {
             };
             let is_node = matches!(
                 event,
-                Event::Scalar(..) | Event::Alias(_) | Event::MappingStart(..) | Event::SequenceStart(..)
+                Event::Scalar(..)
+                    | Event::Alias(_)
+                    | Event::MappingStart(..)
+                    | Event::SequenceStart(..)
             );
             let mut node_path = None;
             if is_node {
                 match stack.last_mut() {
                     None => node_path = Some(String::new()),
-                    Some(Frame::Map { path, pending_key }) => match pending_key.take() {
+                    Some(Frame::Map {
+                        path,
+                        pending_key,
+                        item_start,
+                    }) => match pending_key.take() {
                         None => {
                             // This node is a key. Only scalar keys name a path.
                             if let Event::Scalar(key, ..) = &event {
+                                // yaml-rust2 marks a block mapping's start at its first `:`, so a
+                                // block mapping item (`- id: a`) is placed at its first key instead.
+                                if std::mem::take(item_start) {
+                                    let start =
+                                        positions.by_path.entry(path.clone()).or_insert(here);
+                                    if (start.line, start.column) > (here.line, here.column) {
+                                        *start = here;
+                                    }
+                                }
                                 let key_path = join(path, key);
                                 positions.by_path.entry(key_path).or_insert(here);
                                 *pending_key = Some(key.clone());
@@ -69,10 +93,14 @@ impl Positions {
                 }
             }
             match event {
-                Event::MappingStart(..) => stack.push(Frame::Map {
-                    path: node_path.unwrap_or_default(),
-                    pending_key: None,
-                }),
+                Event::MappingStart(..) => {
+                    let item_start = matches!(stack.last(), Some(Frame::Seq { .. }));
+                    stack.push(Frame::Map {
+                        path: node_path.unwrap_or_default(),
+                        pending_key: None,
+                        item_start,
+                    })
+                }
                 Event::SequenceStart(..) => stack.push(Frame::Seq {
                     path: node_path.unwrap_or_default(),
                     next_index: 0,
@@ -113,13 +141,46 @@ mod tests {
 
     #[test]
     fn finds_keys_items_and_nearest_ancestors() {
-        let text = "id: x\nquestions:\n  - { id: a, type: text }\n  - id: b\n    shown_if: { a: yes }\n";
+        let text =
+            "id: x\nquestions:\n  - { id: a, type: text }\n  - id: b\n    shown_if: { a: yes }\n";
         let p = Positions::of(text);
         assert_eq!(p.find("id"), Some(Position { line: 1, column: 1 }));
-        assert_eq!(p.find("questions[1].shown_if"), Some(Position { line: 5, column: 5 }));
-        assert_eq!(p.find("questions[0].type"), Some(Position { line: 3, column: 14 }));
+        assert_eq!(
+            p.find("questions[1].shown_if"),
+            Some(Position { line: 5, column: 5 })
+        );
+        assert_eq!(
+            p.find("questions[0].type"),
+            Some(Position {
+                line: 3,
+                column: 14
+            })
+        );
+        // Sequence items: a flow mapping at its `{`, a block mapping at its first key.
+        assert_eq!(
+            p.find("questions[0]"),
+            Some(Position { line: 3, column: 5 })
+        );
+        assert_eq!(
+            p.find("questions[1]"),
+            Some(Position { line: 4, column: 5 })
+        );
+        assert_eq!(
+            p.find("questions[1].label"),
+            Some(Position { line: 4, column: 5 })
+        );
         // An unknown child falls back to the nearest known ancestor.
-        assert_eq!(p.find("questions[1].shown_if.zzz"), p.find("questions[1].shown_if.a").or(p.find("questions[1].shown_if")));
+        assert_eq!(
+            p.find("questions[1].shown_if.zzz"),
+            Some(Position { line: 5, column: 5 })
+        );
+        assert_eq!(
+            p.find("questions[1].shown_if.a"),
+            Some(Position {
+                line: 5,
+                column: 17
+            })
+        );
     }
 
     #[test]
