@@ -123,6 +123,9 @@ struct Change<'a> {
     actor: &'a Actor,
     directory: &'a Directory,
     now: Timestamp,
+    /// True while a new request is being filed: a step or fulfilment nobody can do refuses the
+    /// request then, but only flags it for administrators later.
+    submitting: bool,
 }
 
 impl Change<'_> {
@@ -177,7 +180,19 @@ impl Change<'_> {
                     continue;
                 }
             }
-            let (eligible, why) = eligible_approvers(&self.request, index, self.directory)?;
+            let (eligible, why) = match eligible_approvers(&self.request, index, self.directory) {
+                Ok(found) => found,
+                // At submission the request is refused outright. Later (the directory changed since),
+                // the decision that got it here stands, and the step waits with nobody able to
+                // decide it until an administrator fixes the directory or cancels the request.
+                Err(e) if self.submitting => return Err(e),
+                Err(DomainError::CannotProceed(problem)) => (Vec::new(), problem),
+                Err(e) => return Err(e),
+            };
+            if eligible.is_empty() {
+                self.system_event("step_stuck", json!({ "step": index, "name": spec.name, "problem": why }));
+                self.notices.push(Notice::AdminAttention { problem: format!("{}: {why}", self.request.title()) });
+            }
             let step = &mut self.request.steps[index];
             step.status = StepStatus::Pending;
             step.eligible = eligible.clone();
@@ -214,8 +229,18 @@ impl Change<'_> {
     fn start_fulfilment(&mut self) -> Result<(), DomainError> {
         match &self.request.flow.fulfillment {
             Fulfillment::Manual(fulfillers) => {
-                let resolved = resolve_fulfillers(fulfillers, self.directory)
-                    .map_err(DomainError::CannotProceed)?;
+                let resolved = match resolve_fulfillers(fulfillers, self.directory) {
+                    Ok(resolved) => resolved,
+                    Err(problem) if self.submitting => {
+                        return Err(DomainError::CannotProceed(problem))
+                    }
+                    // Approved, but nobody can fulfil it now: administrators can, and are told.
+                    Err(problem) => {
+                        self.system_event("fulfilment_stuck", json!({ "problem": problem }));
+                        self.notices.push(Notice::AdminAttention { problem: format!("{}: {problem}", self.request.title()) });
+                        crate::policy::Resolved { people: Vec::new(), why: problem }
+                    }
+                };
                 self.request.fulfilment = Some(FulfilmentProgress {
                     fulfillers: resolved.people.clone(),
                     why: resolved.why,
@@ -360,6 +385,7 @@ pub fn submit(
         actor,
         directory,
         now,
+        submitting: true,
     };
     change.event(
         "submitted",
@@ -405,6 +431,7 @@ pub fn decide(
         actor,
         directory,
         now,
+        submitting: false,
     };
     match command {
         Command::Approve { step, comment } => approve(&mut change, step, clean_text(comment)?)?,
@@ -616,6 +643,16 @@ fn deny(
     Ok(())
 }
 
+/// Marks the step that was waiting as closed without a decision, when the request ends early.
+fn close_pending_step(change: &mut Change<'_>, step: usize) {
+    if let Some(progress) = change.request.steps.get_mut(step) {
+        if progress.status == StepStatus::Pending {
+            progress.status = StepStatus::Closed;
+            progress.finished_at = Some(change.now);
+        }
+    }
+}
+
 fn cancel(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainError> {
     let who = person(change.actor)?.clone();
     let request = &change.request;
@@ -638,6 +675,7 @@ fn cancel(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
     });
     change.event("canceled", json!({ "reason": reason, "by_admin": !own }));
     if let Some(step) = step {
+        close_pending_step(change, step);
         change.notices.push(Notice::StepDecided { step });
     }
     Ok(())
@@ -825,6 +863,7 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
                 reason: Some(String::from("nobody decided before the request expired")),
             });
             change.system_event("closed_unanswered", json!({ "step": step }));
+            close_pending_step(change, step);
             change.notices.push(Notice::StepDecided { step });
         }
         TimerKind::AccessExpiry => {
@@ -832,7 +871,10 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
                 return Err(DomainError::Outlived);
             };
             if change.now < until {
-                return Err(DomainError::Outlived);
+                // Fired early (another replica's clock runs ahead): look again at the end time
+                // rather than drop the only timer that ends this access.
+                change.timers.push(Timer { at: until, kind: TimerKind::AccessExpiry });
+                return Ok(());
             }
             change.request.state = State::Expired;
             change.system_event("expired", json!({ "until": until }));

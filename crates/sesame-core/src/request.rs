@@ -116,6 +116,8 @@ pub enum StepStatus {
     Approved,
     Denied,
     Skipped,
+    /// The request ended (canceled, closed unanswered) before anyone decided this step.
+    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

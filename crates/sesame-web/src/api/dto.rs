@@ -189,7 +189,7 @@ pub struct DecisionView {
 #[derive(Serialize, ToSchema)]
 pub struct StepView {
     pub name: String,
-    /// waiting, pending, approved, denied or skipped.
+    /// waiting, pending, approved, denied, skipped or closed (the request ended first).
     pub status: String,
     pub required: u32,
     pub approvers: Vec<String>,
@@ -266,6 +266,7 @@ impl RequestView {
                     StepStatus::Approved => "approved",
                     StepStatus::Denied => "denied",
                     StepStatus::Skipped => "skipped",
+                    StepStatus::Closed => "closed",
                 }
                 .to_owned(),
                 required: s.spec.required,
