@@ -13,7 +13,9 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(flows: impl IntoIterator<Item = Flow>) -> Self {
-        Catalog { flows: flows.into_iter().map(|f| (f.id.clone(), f)).collect() }
+        Catalog {
+            flows: flows.into_iter().map(|f| (f.id.clone(), f)).collect(),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Flow> {
@@ -35,9 +37,15 @@ impl Catalog {
     /// Reads every `*.yaml` / `*.yml` file in `dir` (not recursively), in name order.
     pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<FlowError>> {
         let whole_dir = |message: String| {
-            vec![FlowError { file: dir.display().to_string(), position: None, path: String::new(), message }]
+            vec![FlowError {
+                file: dir.display().to_string(),
+                position: None,
+                path: String::new(),
+                message,
+            }]
         };
-        let entries = std::fs::read_dir(dir).map_err(|e| whole_dir(format!("cannot read the flows directory: {e}")))?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| whole_dir(format!("cannot read the flows directory: {e}")))?;
         let mut files: Vec<_> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -51,7 +59,12 @@ impl Catalog {
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
                 Err(e) => {
-                    errors.push(FlowError { file: name, position: None, path: String::new(), message: format!("cannot read: {e}") });
+                    errors.push(FlowError {
+                        file: name,
+                        position: None,
+                        path: String::new(),
+                        message: format!("cannot read: {e}"),
+                    });
                     continue;
                 }
             };
@@ -74,6 +87,11 @@ impl Catalog {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(Catalog { flows: flows.into_values().map(|(f, _)| (f.id.clone(), f)).collect() })
+        Ok(Catalog {
+            flows: flows
+                .into_values()
+                .map(|(f, _)| (f.id.clone(), f))
+                .collect(),
+        })
     }
 }

@@ -12,7 +12,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         Timestamp(i64::try_from(millis).unwrap_or(i64::MAX))
     }
 }
@@ -24,11 +27,14 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
-        Self { millis: AtomicI64::new(start.0) }
+        Self {
+            millis: AtomicI64::new(start.0),
+        }
     }
 
     pub fn advance(&self, span: sesame_core::Span) {
-        self.millis.fetch_add(span.seconds() * 1000, Ordering::SeqCst);
+        self.millis
+            .fetch_add(span.seconds() * 1000, Ordering::SeqCst);
     }
 
     pub fn set(&self, at: Timestamp) {

@@ -24,7 +24,9 @@ impl App {
         if who.admin {
             Ok(())
         } else {
-            Err(AppError::Forbidden(String::from("only administrators may change the directory")))
+            Err(AppError::Forbidden(String::from(
+                "only administrators may change the directory",
+            )))
         }
     }
 
@@ -39,26 +41,50 @@ impl App {
     }
 
     async fn store_user(&self, actor: &Actor, user: User) -> Result<(), AppError> {
-        user.validate().map_err(|e| AppError::Invalid(e.to_string()))?;
+        user.validate()
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         let directory = self.directory();
         if let Some(g) = user.groups.iter().find(|g| directory.group(g).is_none()) {
-            return Err(AppError::Invalid(format!("group {g} does not exist; create it first")));
+            return Err(AppError::Invalid(format!(
+                "group {g} does not exist; create it first"
+            )));
         }
-        if let Some(m) = user.manager.as_ref().filter(|m| directory.user(m).is_none()) {
-            return Err(AppError::Invalid(format!("manager {m} does not exist; create them first")));
+        if let Some(m) = user
+            .manager
+            .as_ref()
+            .filter(|m| directory.user(m).is_none())
+        {
+            return Err(AppError::Invalid(format!(
+                "manager {m} does not exist; create them first"
+            )));
         }
         if let Some(other) = directory.find_user(&user.email).filter(|o| o.id != user.id) {
-            return Err(AppError::Conflict(format!("email {} already belongs to {}", user.email, other.id)));
+            return Err(AppError::Conflict(format!(
+                "email {} already belongs to {}",
+                user.email, other.id
+            )));
         }
-        let audit = AuditEvent::new(self.now(), actor, "user_upserted", json!({ "user": user.id, "active": user.active }));
+        let audit = AuditEvent::new(
+            self.now(),
+            actor,
+            "user_upserted",
+            json!({ "user": user.id, "active": user.active }),
+        );
         self.store().upsert_user(&user, &audit).await?;
         self.reload_directory().await?;
         Ok(())
     }
 
     async fn store_group(&self, actor: &Actor, group: Group) -> Result<(), AppError> {
-        group.validate().map_err(|e| AppError::Invalid(e.to_string()))?;
-        let audit = AuditEvent::new(self.now(), actor, "group_upserted", json!({ "group": group.id }));
+        group
+            .validate()
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let audit = AuditEvent::new(
+            self.now(),
+            actor,
+            "group_upserted",
+            json!({ "group": group.id }),
+        );
         self.store().upsert_group(&group, &audit).await?;
         self.reload_directory().await?;
         Ok(())
@@ -74,12 +100,17 @@ impl App {
         let mut pending = file.users;
         while !pending.is_empty() {
             let directory = self.directory();
-            let (ready, waiting): (Vec<User>, Vec<User>) = pending
-                .into_iter()
-                .partition(|u| u.manager.as_ref().is_none_or(|m| directory.user(m).is_some()));
+            let (ready, waiting): (Vec<User>, Vec<User>) = pending.into_iter().partition(|u| {
+                u.manager
+                    .as_ref()
+                    .is_none_or(|m| directory.user(m).is_some())
+            });
             if ready.is_empty() {
                 let names: Vec<String> = waiting.iter().map(|u| u.id.to_string()).collect();
-                return Err(AppError::Invalid(format!("managers form a loop or are missing among: {}", names.join(", "))));
+                return Err(AppError::Invalid(format!(
+                    "managers form a loop or are missing among: {}",
+                    names.join(", ")
+                )));
             }
             for user in ready {
                 self.store_user(&Actor::System, user).await?;

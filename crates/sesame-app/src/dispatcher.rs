@@ -37,7 +37,10 @@ enum JobResult {
     Done,
     /// Already removed by the transaction that carried out the timer.
     Consumed,
-    Retry { after: Duration, reason: String },
+    Retry {
+        after: Duration,
+        reason: String,
+    },
     Dead(String),
 }
 
@@ -52,8 +55,14 @@ impl App {
     /// Claims and runs the jobs due now. Tests call this to drain the outbox deterministically.
     pub async fn run_jobs_once(&self, worker: &str) -> Result<Outcome, AppError> {
         let now = self.now();
-        let jobs = self.store().claim_jobs(worker, now, LEASE_MILLIS, BATCH).await?;
-        let mut outcome = Outcome { claimed: jobs.len(), ..Outcome::default() };
+        let jobs = self
+            .store()
+            .claim_jobs(worker, now, LEASE_MILLIS, BATCH)
+            .await?;
+        let mut outcome = Outcome {
+            claimed: jobs.len(),
+            ..Outcome::default()
+        };
         let mut done: Vec<JobId> = Vec::new();
         for job in jobs {
             let result = self.run_job(&job).await;
@@ -62,7 +71,8 @@ impl App {
                 JobResult::Consumed => outcome.done += 1,
                 JobResult::Retry { after, reason } if job.attempts < MAX_ATTEMPTS => {
                     tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
-                    let at = Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
+                    let at =
+                        Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
                     self.store().retry_job(job.id, &reason, at).await?;
                     self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
                     outcome.retried += 1;
@@ -79,7 +89,9 @@ impl App {
             self.store().complete_jobs(&done).await?;
             outcome.done += done.len();
         }
-        self.metrics().jobs_done.fetch_add(outcome.done as u64, Ordering::Relaxed);
+        self.metrics()
+            .jobs_done
+            .fetch_add(outcome.done as u64, Ordering::Relaxed);
         Ok(outcome)
     }
 
@@ -92,7 +104,12 @@ impl App {
                 let request = match self.store().request(number).await {
                     Ok(Some(r)) => r,
                     Ok(None) => return JobResult::Dead(format!("request {number} does not exist")),
-                    Err(e) => return JobResult::Retry { after: backoff(job.attempts), reason: e.to_string() },
+                    Err(e) => {
+                        return JobResult::Retry {
+                            after: backoff(job.attempts),
+                            reason: e.to_string(),
+                        }
+                    }
                 };
                 let directory = self.directory();
                 for notifier in &self.inner.notifiers {
@@ -100,7 +117,10 @@ impl App {
                         Ok(()) => {}
                         Err(crate::ports::DeliveryError::Retry { after, reason }) => {
                             let after = after.unwrap_or_else(|| backoff(job.attempts));
-                            return JobResult::Retry { after, reason: format!("{}: {reason}", notifier.name()) };
+                            return JobResult::Retry {
+                                after,
+                                reason: format!("{}: {reason}", notifier.name()),
+                            };
                         }
                         Err(crate::ports::DeliveryError::Permanent(reason)) => {
                             return JobResult::Dead(format!("{}: {reason}", notifier.name()));
@@ -108,7 +128,11 @@ impl App {
                     }
                 }
                 if self.inner.notifiers.is_empty() {
-                    tracing::debug!(request = number.0, notice = notice.kind(), "no notifier configured; notice recorded only");
+                    tracing::debug!(
+                        request = number.0,
+                        notice = notice.kind(),
+                        "no notifier configured; notice recorded only"
+                    );
                 }
                 JobResult::Done
             }
@@ -123,7 +147,10 @@ impl App {
                     }
                     Ok(false) => JobResult::Done,
                     Err(AppError::Domain(e)) => JobResult::Dead(e.to_string()),
-                    Err(e) => JobResult::Retry { after: backoff(job.attempts), reason: e.to_string() },
+                    Err(e) => JobResult::Retry {
+                        after: backoff(job.attempts),
+                        reason: e.to_string(),
+                    },
                 }
             }
         }
@@ -131,17 +158,32 @@ impl App {
 
     /// Fires one timer. `Ok(true)`: the request changed and the job was removed with that change;
     /// `Ok(false)`: the timer was outlived and the caller removes the job.
-    async fn fire_timer(&self, number: RequestNumber, kind: sesame_core::TimerKind, job: JobId) -> Result<bool, AppError> {
+    async fn fire_timer(
+        &self,
+        number: RequestNumber,
+        kind: sesame_core::TimerKind,
+        job: JobId,
+    ) -> Result<bool, AppError> {
         for _ in 0..8 {
             let Some(request) = self.store().request(number).await? else {
                 return Ok(false);
             };
-            let transition = match engine::decide(&request, Command::Fire(kind), &Actor::System, &self.directory(), self.now()) {
+            let transition = match engine::decide(
+                &request,
+                Command::Fire(kind),
+                &Actor::System,
+                &self.directory(),
+                self.now(),
+            ) {
                 Ok(t) => t,
                 Err(DomainError::Outlived) => return Ok(false),
                 Err(e) => return Err(e.into()),
             };
-            match self.store().save_transition(&transition, request.version, Some(job)).await {
+            match self
+                .store()
+                .save_transition(&transition, request.version, Some(job))
+                .await
+            {
                 Ok(_) => {
                     self.wake_dispatcher();
                     return Ok(true);
@@ -150,7 +192,9 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Conflict(format!("request {number} kept changing while a timer fired")))
+        Err(AppError::Conflict(format!(
+            "request {number} kept changing while a timer fired"
+        )))
     }
 
     /// Runs the worker until `shutdown` turns true. The job in hand is finished first, so stopping
@@ -179,7 +223,9 @@ impl App {
                 continue;
             }
             let sleep = match self.store().next_job_at().await {
-                Ok(Some(at)) if at.0 > now.0 => Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)).min(IDLE_POLL),
+                Ok(Some(at)) if at.0 > now.0 => {
+                    Duration::from_millis(u64::try_from(at.0 - now.0).unwrap_or(0)).min(IDLE_POLL)
+                }
                 Ok(Some(_)) => Duration::from_millis(50),
                 _ => IDLE_POLL,
             };
@@ -194,7 +240,9 @@ impl App {
     /// Requeues a dead job (an administrator's retry from the portal or API).
     pub async fn requeue_job(&self, who: &crate::Principal, id: i64) -> Result<bool, AppError> {
         if !who.admin {
-            return Err(AppError::Forbidden(String::from("only administrators may retry messages")));
+            return Err(AppError::Forbidden(String::from(
+                "only administrators may retry messages",
+            )));
         }
         let requeued = self.store().requeue_job(JobId(id), self.now()).await?;
         self.wake_dispatcher();

@@ -117,13 +117,17 @@ impl App {
 /// A poisoned lock only means another thread panicked while holding it; the data (an `Arc` swap) is
 /// still whole, so carry on rather than spread the panic.
 pub(crate) fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(crate) fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The stored records adapters and the web layer read, re-exported so that they depend on the
 /// application and never on the store.
-pub use sesame_store::{AuditFilter, AuditRecord, Comment, Job, JobPayload, JobStatus, TokenRecord};
+pub use sesame_store::{
+    AuditFilter, AuditRecord, Comment, Job, JobPayload, JobStatus, TokenRecord,
+};

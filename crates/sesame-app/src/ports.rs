@@ -8,7 +8,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryError {
     /// Try again later (rate limited, platform down); `after` is the platform's own hint.
-    Retry { after: Option<Duration>, reason: String },
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
     /// Trying again will not help (a revoked token, a deleted channel).
     Permanent(String),
 }
@@ -20,5 +23,10 @@ pub trait Notifier: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Delivers one notice about `request`, rendered from its current state.
-    async fn deliver(&self, request: &Request, notice: &Notice, directory: &Directory) -> Result<(), DeliveryError>;
+    async fn deliver(
+        &self,
+        request: &Request,
+        notice: &Notice,
+        directory: &Directory,
+    ) -> Result<(), DeliveryError>;
 }

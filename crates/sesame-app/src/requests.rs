@@ -16,7 +16,10 @@ pub struct Principal {
 
 impl Principal {
     pub fn actor(&self) -> Actor {
-        Actor::User { id: self.user.clone(), admin: self.admin }
+        Actor::User {
+            id: self.user.clone(),
+            admin: self.admin,
+        }
     }
 
     /// Admins and auditors see every request; everyone else sees the ones they take part in.
@@ -43,12 +46,18 @@ impl App {
     /// The principal for a directory user, or `Unauthenticated` for someone unknown or deactivated.
     pub fn principal(&self, user: &UserId) -> Result<Principal, AppError> {
         let directory = self.directory();
-        let person = directory.user(user).filter(|u| u.active).ok_or(AppError::Unauthenticated)?;
+        let person = directory
+            .user(user)
+            .filter(|u| u.active)
+            .ok_or(AppError::Unauthenticated)?;
         let roles = self.roles();
         Ok(Principal {
             user: person.id.clone(),
             admin: roles.admin_groups.iter().any(|g| person.groups.contains(g)),
-            auditor: roles.auditor_groups.iter().any(|g| person.groups.contains(g)),
+            auditor: roles
+                .auditor_groups
+                .iter()
+                .any(|g| person.groups.contains(g)),
         })
     }
 
@@ -73,21 +82,37 @@ impl App {
         client_key: Option<&str>,
     ) -> Result<Request, AppError> {
         let catalog = self.catalog();
-        let flow = catalog.get(flow_id).ok_or_else(|| AppError::NotFound(format!("there is no flow `{flow_id}`")))?;
+        let flow = catalog
+            .get(flow_id)
+            .ok_or_else(|| AppError::NotFound(format!("there is no flow `{flow_id}`")))?;
         let directory = self.directory();
         let requester = match on_behalf_of {
             None => who.user.clone(),
             Some(other) => directory
                 .find_user(other)
                 .map(|u| u.id.clone())
-                .ok_or_else(|| AppError::Invalid(format!("{other:?} is not an active person in the directory")))?,
+                .ok_or_else(|| {
+                    AppError::Invalid(format!(
+                        "{other:?} is not an active person in the directory"
+                    ))
+                })?,
         };
         let now = self.now();
-        let transition = engine::submit(flow, Submission { requester, answers }, &who.actor(), &directory, now)?;
+        let transition = engine::submit(
+            flow,
+            Submission { requester, answers },
+            &who.actor(),
+            &directory,
+            now,
+        )?;
         let stored = match self.store().create_request(&transition, client_key).await {
             Ok(request) => request,
             Err(StoreError::DuplicateKey { existing }) => {
-                return self.store().request(existing).await?.ok_or_else(|| AppError::NotFound(existing.to_string()));
+                return self
+                    .store()
+                    .request(existing)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(existing.to_string()));
             }
             Err(e) => return Err(e.into()),
         };
@@ -98,20 +123,41 @@ impl App {
 
     /// Loads a request the principal may see. Requests they may not see are reported as missing, so
     /// numbers cannot be probed.
-    pub async fn request_for(&self, who: &Principal, number: RequestNumber) -> Result<Request, AppError> {
+    pub async fn request_for(
+        &self,
+        who: &Principal,
+        number: RequestNumber,
+    ) -> Result<Request, AppError> {
         match self.store().request(number).await? {
             Some(r) if who.can_view(&r) => Ok(r),
-            _ => Err(AppError::NotFound(format!("request {number} was not found"))),
+            _ => Err(AppError::NotFound(format!(
+                "request {number} was not found"
+            ))),
         }
     }
 
     /// Applies a person's command, retrying when a concurrent decision changed the request first.
-    pub async fn act(&self, who: &Principal, number: RequestNumber, command: Command) -> Result<Request, AppError> {
+    pub async fn act(
+        &self,
+        who: &Principal,
+        number: RequestNumber,
+        command: Command,
+    ) -> Result<Request, AppError> {
         let actor = who.actor();
         for _ in 0..CONFLICT_RETRIES {
             let request = self.request_for(who, number).await?;
-            let transition = engine::decide(&request, command.clone(), &actor, &self.directory(), self.now())?;
-            match self.store().save_transition(&transition, request.version, None).await {
+            let transition = engine::decide(
+                &request,
+                command.clone(),
+                &actor,
+                &self.directory(),
+                self.now(),
+            )?;
+            match self
+                .store()
+                .save_transition(&transition, request.version, None)
+                .await
+            {
                 Ok(saved) => {
                     self.metrics().count_transition(command.name());
                     self.wake_dispatcher();
@@ -121,32 +167,61 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Conflict(format!("request {number} is changing too often; try again")))
+        Err(AppError::Conflict(format!(
+            "request {number} is changing too often; try again"
+        )))
     }
 
-    pub async fn comment(&self, who: &Principal, number: RequestNumber, text: &str, source: &str) -> Result<Comment, AppError> {
+    pub async fn comment(
+        &self,
+        who: &Principal,
+        number: RequestNumber,
+        text: &str,
+        source: &str,
+    ) -> Result<Comment, AppError> {
         let request = self.request_for(who, number).await?;
         let (text, event) = engine::comment(&request, &who.actor(), text, self.now())?;
-        let comment = self.store().add_comment(number, &who.user, &text, source, &event).await?;
+        let comment = self
+            .store()
+            .add_comment(number, &who.user, &text, source, &event)
+            .await?;
         self.wake_dispatcher();
         Ok(comment)
     }
 
-    pub async fn comments(&self, who: &Principal, number: RequestNumber) -> Result<Vec<Comment>, AppError> {
+    pub async fn comments(
+        &self,
+        who: &Principal,
+        number: RequestNumber,
+    ) -> Result<Vec<Comment>, AppError> {
         self.request_for(who, number).await?;
         Ok(self.store().comments(number).await?)
     }
 
-    pub async fn request_audit(&self, who: &Principal, number: RequestNumber) -> Result<Vec<AuditRecord>, AppError> {
+    pub async fn request_audit(
+        &self,
+        who: &Principal,
+        number: RequestNumber,
+    ) -> Result<Vec<AuditRecord>, AppError> {
         self.request_for(who, number).await?;
-        let filter = AuditFilter { request: Some(number), limit: 10_000, ..AuditFilter::default() };
+        let filter = AuditFilter {
+            request: Some(number),
+            limit: 10_000,
+            ..AuditFilter::default()
+        };
         Ok(self.store().audit(&filter).await?)
     }
 
     /// The whole audit trail, filtered; for administrators and auditors.
-    pub async fn audit(&self, who: &Principal, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AppError> {
+    pub async fn audit(
+        &self,
+        who: &Principal,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>, AppError> {
         if !who.admin && !who.auditor {
-            return Err(AppError::Forbidden(String::from("only administrators and auditors may read the audit log")));
+            return Err(AppError::Forbidden(String::from(
+                "only administrators and auditors may read the audit log",
+            )));
         }
         Ok(self.store().audit(filter).await?)
     }
@@ -159,7 +234,12 @@ impl App {
         before: Option<RequestNumber>,
         limit: u32,
     ) -> Result<Vec<Request>, AppError> {
-        let mut filter = RequestFilter { states, before, limit: limit.clamp(1, 500), ..RequestFilter::default() };
+        let mut filter = RequestFilter {
+            states,
+            before,
+            limit: limit.clamp(1, 500),
+            ..RequestFilter::default()
+        };
         match scope {
             RequestScope::Mine => filter.requester = Some(who.user.clone()),
             RequestScope::WaitingOnMe => filter.waiting_on = Some(who.user.clone()),
@@ -171,7 +251,11 @@ impl App {
 
     /// What `who` is asked to do on a request now, if anything.
     pub fn duty_of(&self, who: &Principal, request: &Request) -> Option<Duty> {
-        request.duties().into_iter().find(|(u, _)| u == &who.user).map(|(_, d)| d)
+        request
+            .duties()
+            .into_iter()
+            .find(|(u, _)| u == &who.user)
+            .map(|(_, d)| d)
     }
 
     /// The current time, exposed for adapters that stamp their own records.

@@ -17,9 +17,17 @@ pub const TOKEN_PREFIX: &str = "sesame_";
 /// working within this time on every replica.
 const CACHE_MILLIS: i64 = 10_000;
 
+/// What a token hash stood for when it was last looked up.
+#[derive(Clone)]
+struct CachedToken {
+    user: UserId,
+    expires_at: Option<Timestamp>,
+    looked_up_at: Timestamp,
+}
+
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    entries: RwLock<HashMap<String, (UserId, Option<Timestamp>, Timestamp)>>,
+    entries: RwLock<HashMap<String, CachedToken>>,
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -42,18 +50,33 @@ impl App {
         by: &Actor,
     ) -> Result<CreatedToken, AppError> {
         if self.directory().user(user).is_none_or(|u| !u.active) {
-            return Err(AppError::Invalid(format!("{user} is not an active person in the directory")));
+            return Err(AppError::Invalid(format!(
+                "{user} is not an active person in the directory"
+            )));
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::Invalid(String::from("a token needs a name of 1 to 100 characters")));
+            return Err(AppError::Invalid(String::from(
+                "a token needs a name of 1 to 100 characters",
+            )));
         }
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
         let now = self.now();
-        let token = NewToken { name: name.to_owned(), user: user.clone(), hash: hash_token(&secret), created_at: now, expires_at };
-        let audit = AuditEvent::new(now, by, "token_created", json!({ "user": user, "name": name, "expires_at": expires_at }));
+        let token = NewToken {
+            name: name.to_owned(),
+            user: user.clone(),
+            hash: hash_token(&secret),
+            created_at: now,
+            expires_at,
+        };
+        let audit = AuditEvent::new(
+            now,
+            by,
+            "token_created",
+            json!({ "user": user, "name": name, "expires_at": expires_at }),
+        );
         let record = self.store().create_token(&token, &audit).await?;
         Ok(CreatedToken { secret, record })
     }
@@ -65,11 +88,17 @@ impl App {
         }
         let hash = hash_token(secret);
         let now = self.now();
-        let cached = read_lock(&self.inner.token_cache.entries).get(&hash).cloned();
+        let cached = read_lock(&self.inner.token_cache.entries)
+            .get(&hash)
+            .cloned();
         let (user, expires_at) = match cached {
-            Some((user, expires, cached_at)) if now.0 - cached_at.0 < CACHE_MILLIS => (user, expires),
+            Some(c) if now.0 - c.looked_up_at.0 < CACHE_MILLIS => (c.user, c.expires_at),
             _ => {
-                let record = self.store().token_by_hash(&hash).await?.ok_or(AppError::Unauthenticated)?;
+                let record = self
+                    .store()
+                    .token_by_hash(&hash)
+                    .await?
+                    .ok_or(AppError::Unauthenticated)?;
                 if record.revoked_at.is_some() {
                     write_lock(&self.inner.token_cache.entries).remove(&hash);
                     return Err(AppError::Unauthenticated);
@@ -78,7 +107,14 @@ impl App {
                 if entries.len() > 10_000 {
                     entries.clear();
                 }
-                entries.insert(hash, (record.user.clone(), record.expires_at, now));
+                entries.insert(
+                    hash,
+                    CachedToken {
+                        user: record.user.clone(),
+                        expires_at: record.expires_at,
+                        looked_up_at: now,
+                    },
+                );
                 (record.user, record.expires_at)
             }
         };

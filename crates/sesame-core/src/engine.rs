@@ -190,8 +190,13 @@ impl Change<'_> {
                 Err(e) => return Err(e),
             };
             if eligible.is_empty() {
-                self.system_event("step_stuck", json!({ "step": index, "name": spec.name, "problem": why }));
-                self.notices.push(Notice::AdminAttention { problem: format!("{}: {why}", self.request.title()) });
+                self.system_event(
+                    "step_stuck",
+                    json!({ "step": index, "name": spec.name, "problem": why }),
+                );
+                self.notices.push(Notice::AdminAttention {
+                    problem: format!("{}: {why}", self.request.title()),
+                });
             }
             let step = &mut self.request.steps[index];
             step.status = StepStatus::Pending;
@@ -237,8 +242,13 @@ impl Change<'_> {
                     // Approved, but nobody can fulfil it now: administrators can, and are told.
                     Err(problem) => {
                         self.system_event("fulfilment_stuck", json!({ "problem": problem }));
-                        self.notices.push(Notice::AdminAttention { problem: format!("{}: {problem}", self.request.title()) });
-                        crate::policy::Resolved { people: Vec::new(), why: problem }
+                        self.notices.push(Notice::AdminAttention {
+                            problem: format!("{}: {problem}", self.request.title()),
+                        });
+                        crate::policy::Resolved {
+                            people: Vec::new(),
+                            why: problem,
+                        }
                     }
                 };
                 self.request.fulfilment = Some(FulfilmentProgress {
@@ -873,7 +883,10 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
             if change.now < until {
                 // Fired early (another replica's clock runs ahead): look again at the end time
                 // rather than drop the only timer that ends this access.
-                change.timers.push(Timer { at: until, kind: TimerKind::AccessExpiry });
+                change.timers.push(Timer {
+                    at: until,
+                    kind: TimerKind::AccessExpiry,
+                });
                 return Ok(());
             }
             change.request.state = State::Expired;

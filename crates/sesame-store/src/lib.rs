@@ -1,1 +1,298 @@
+//! Sesame's storage: the only crate with SQL.
+//!
+//! [`Store`] keeps requests (one JSON document each, beside the columns lists filter on), the
+//! append-only audit trail, the outbox and timer queue ([`Job`]), the directory, API tokens and
+//! inbound de-duplication, in SQLite (the embedded default) or PostgreSQL, chosen by URL. Every state
+//! change is one call and one transaction: the request, its audit rows and its jobs together.
+//!
+//! The public API speaks in core's types and this crate's own; no `sqlx` type crosses it.
 #![forbid(unsafe_code)]
+
+mod audit;
+mod backend;
+mod directory;
+mod error;
+mod jobs;
+mod requests;
+mod testdb;
+mod tokens;
+mod url;
+
+pub use audit::{AuditFilter, AuditRecord};
+pub use error::StoreError;
+pub use jobs::{Job, JobCounts, JobId, JobPayload, JobStatus};
+pub use requests::{Comment, RequestFilter, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+pub use testdb::create_test_database;
+pub use tokens::{NewToken, TokenRecord};
+
+use sesame_core::{AuditEvent, Group, Request, RequestNumber, Timestamp, Transition, User, UserId};
+use url::Target;
+
+/// Which database a [`Store`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database; cheap to clone (the pools are shared).
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Inner,
+}
+
+#[derive(Clone, Debug)]
+enum Inner {
+    Sqlite(backend::sqlite::Pools),
+    Postgres(backend::postgres::Pools),
+}
+
+/// Runs the same call on whichever backend the store holds.
+macro_rules! on_backend {
+    ($store:expr, $pools:ident => $call:expr) => {
+        match &$store.inner {
+            Inner::Sqlite($pools) => $call,
+            Inner::Postgres($pools) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `sqlite://<path>` (or `sqlite:<path>`; the file and its directory are created when
+    /// missing; `sqlite::memory:` for a private in-memory database) or `postgres://...`. Does not
+    /// migrate: call [`Store::migrate`].
+    ///
+    /// On SQLite this starts the task that commits transitions in batches on the current Tokio
+    /// runtime, so use the store on the runtime that connected it.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let inner = match url::classify(url)? {
+            Target::Sqlite { in_memory } => {
+                Inner::Sqlite(backend::sqlite::Pools::connect(url, in_memory).await?)
+            }
+            Target::Postgres => Inner::Postgres(backend::postgres::Pools::connect(url).await?),
+        };
+        Ok(Store { inner })
+    }
+
+    /// Brings the schema up to date with the migrations embedded in this build.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.migrate().await)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection; calls after this fail.
+    pub async fn close(&self) {
+        on_backend!(self, pools => pools.close().await)
+    }
+
+    /// Whether the database answers, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.ping().await)
+    }
+
+    // Requests.
+
+    /// Stores a new request in one transaction: the request (version 1), its duty rows, the people
+    /// involved, the audit rows, and a job for every notice and timer of the transition. Returns the
+    /// request with its number and version set. When `client_key` was already used, nothing is
+    /// written and the error names the request that key created.
+    pub async fn create_request(
+        &self,
+        t: &Transition,
+        client_key: Option<&str>,
+    ) -> Result<Request, StoreError> {
+        on_backend!(self, pools => pools.create_request(t, client_key).await)
+    }
+
+    /// Stores a change to `t.request` in one transaction if the stored version is still
+    /// `expected_version` (else [`StoreError::Conflict`] and nothing is written): the request, its
+    /// duty rows (replaced), the people involved, audit rows, jobs, and the deletion of the timer job
+    /// `completes_job` that caused the change. Returns the request with its new version.
+    pub async fn save_transition(
+        &self,
+        t: &Transition,
+        expected_version: i64,
+        completes_job: Option<JobId>,
+    ) -> Result<Request, StoreError> {
+        on_backend!(self, pools => pools.save_transition(t, expected_version, completes_job).await)
+    }
+
+    pub async fn request(&self, number: RequestNumber) -> Result<Option<Request>, StoreError> {
+        on_backend!(self, pools => pools.request(number).await)
+    }
+
+    /// Requests matching every condition of the filter, newest first.
+    pub async fn list_requests(&self, filter: &RequestFilter) -> Result<Vec<Request>, StoreError> {
+        on_backend!(self, pools => pools.list_requests(filter).await)
+    }
+
+    /// Stores a comment with its audit row and a `Notice::Commented` job, in one transaction.
+    /// [`StoreError::NotFound`] when the request does not exist.
+    pub async fn add_comment(
+        &self,
+        number: RequestNumber,
+        author: &UserId,
+        text: &str,
+        source: &str,
+        audit: &AuditEvent,
+    ) -> Result<Comment, StoreError> {
+        on_backend!(self, pools => pools.add_comment(number, author, text, source, audit).await)
+    }
+
+    /// A request's comments, oldest first.
+    pub async fn comments(&self, number: RequestNumber) -> Result<Vec<Comment>, StoreError> {
+        on_backend!(self, pools => pools.comments(number).await)
+    }
+
+    // The audit trail (append-only: there is deliberately no call to change or delete a row).
+
+    /// Appends an event that no transition carries (a directory change, a token created).
+    pub async fn append_audit(
+        &self,
+        request: Option<RequestNumber>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.append_audit(request, event).await)
+    }
+
+    /// Audit rows matching every condition of the filter, oldest first.
+    pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        on_backend!(self, pools => pools.audit(filter).await)
+    }
+
+    // The directory.
+
+    /// Inserts or replaces a user, bumps the directory version and appends `audit`, in one transaction.
+    pub async fn upsert_user(&self, user: &User, audit: &AuditEvent) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.upsert_user(user, audit).await)
+    }
+
+    /// Inserts or replaces a group, bumps the directory version and appends `audit`, in one transaction.
+    pub async fn upsert_group(&self, group: &Group, audit: &AuditEvent) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.upsert_group(group, audit).await)
+    }
+
+    /// Every user and group, sorted by id, read at one moment.
+    pub async fn load_directory(&self) -> Result<(Vec<User>, Vec<Group>), StoreError> {
+        on_backend!(self, pools => pools.load_directory().await)
+    }
+
+    /// A number that goes up with every directory write.
+    pub async fn directory_version(&self) -> Result<i64, StoreError> {
+        on_backend!(self, pools => pools.directory_version().await)
+    }
+
+    // API tokens.
+
+    /// Stores a token (its hash only) with its audit row.
+    pub async fn create_token(
+        &self,
+        token: &NewToken,
+        audit: &AuditEvent,
+    ) -> Result<TokenRecord, StoreError> {
+        on_backend!(self, pools => pools.create_token(token, audit).await)
+    }
+
+    /// The token with this hash, revoked or expired ones included: check [`TokenRecord::is_usable`].
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        on_backend!(self, pools => pools.token_by_hash(hash).await)
+    }
+
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        on_backend!(self, pools => pools.list_tokens().await)
+    }
+
+    /// Revokes a token and appends `audit`; false (and nothing audited) when the token is unknown or
+    /// already revoked.
+    pub async fn revoke_token(
+        &self,
+        id: i64,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, pools => pools.revoke_token(id, at, audit).await)
+    }
+
+    // Jobs: the outbox and the timer queue.
+
+    /// Claims up to `limit` ready jobs for `worker`: pending, due (`run_at <= now`), not leased (or
+    /// the lease ended before `now`), and the oldest pending job of their ordering key. Each claimed
+    /// job is leased until `now + lease_ms` and its attempts go up by one. Returned in id order.
+    pub async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        on_backend!(self, pools => pools.claim_jobs(worker, now, lease_ms, limit).await)
+    }
+
+    /// Deletes finished jobs (the audit trail is the history), in one transaction.
+    pub async fn complete_jobs(&self, ids: &[JobId]) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.complete_jobs(ids).await)
+    }
+
+    /// Puts a job back to wait until `run_at`, clearing its lease and recording the error.
+    pub async fn retry_job(
+        &self,
+        id: JobId,
+        error: &str,
+        run_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.retry_job(id, error, run_at).await)
+    }
+
+    /// Gives up on a job: it becomes dead, keeps the error, and no longer holds up its ordering key.
+    pub async fn bury_job(&self, id: JobId, error: &str) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.bury_job(id, error).await)
+    }
+
+    /// Makes a dead job pending again from `now`, with its attempts reset; false if it is not dead.
+    pub async fn requeue_job(&self, id: JobId, now: Timestamp) -> Result<bool, StoreError> {
+        on_backend!(self, pools => pools.requeue_job(id, now).await)
+    }
+
+    /// Jobs in a status, oldest first.
+    pub async fn jobs(&self, status: JobStatus, limit: u32) -> Result<Vec<Job>, StoreError> {
+        on_backend!(self, pools => pools.jobs(status, limit).await)
+    }
+
+    pub async fn job_counts(&self) -> Result<JobCounts, StoreError> {
+        on_backend!(self, pools => pools.job_counts().await)
+    }
+
+    /// When the next job may become claimable (possibly in the past), for the scheduler's sleep.
+    pub async fn next_job_at(&self) -> Result<Option<Timestamp>, StoreError> {
+        on_backend!(self, pools => pools.next_job_at().await)
+    }
+
+    // Inbound de-duplication.
+
+    /// Records that `key` from `source` was seen: true the first time, false every time after.
+    pub async fn remember_inbound(
+        &self,
+        source: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, pools => pools.remember_inbound(source, key, now).await)
+    }
+
+    /// Forgets keys seen before `cutoff`; returns how many.
+    pub async fn forget_inbound_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
+        on_backend!(self, pools => pools.forget_inbound_before(cutoff).await)
+    }
+
+    /// Runs SQL on the writer connection, for tests that must show what the database itself refuses.
+    #[doc(hidden)]
+    pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
+        on_backend!(self, pools => pools.execute_raw(sql).await)
+    }
+}

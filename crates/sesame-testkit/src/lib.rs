@@ -32,7 +32,9 @@ pub enum TestDatabase {
 pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("SESAME_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!("SESAME_TEST_POSTGRES_URL must be set under CI (scripts/test.sh sets it)"),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("SESAME_TEST_POSTGRES_URL must be set under CI (scripts/test.sh sets it)")
+        }
         _ => {
             eprintln!("note: SESAME_TEST_POSTGRES_URL is not set; the PostgreSQL variant of this test did not run");
             None
@@ -66,7 +68,9 @@ impl Reply {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        Self::spawn_on(TestDatabase::Sqlite).await.expect("SQLite is always available")
+        Self::spawn_on(TestDatabase::Sqlite)
+            .await
+            .expect("SQLite is always available")
     }
 
     /// Spawns on the given database; `None` when PostgreSQL is not configured (outside CI).
@@ -76,7 +80,9 @@ impl TestApp {
             TestDatabase::Sqlite => format!("sqlite://{}", dir.path().join("sesame.db").display()),
             TestDatabase::Postgres => {
                 let admin = postgres_admin_url()?;
-                sesame_store::create_test_database(&admin).await.expect("create a PostgreSQL test database")
+                sesame_store::create_test_database(&admin)
+                    .await
+                    .expect("create a PostgreSQL test database")
             }
         };
         let fixtures = fixtures();
@@ -88,25 +94,53 @@ impl TestApp {
         let config: Config = toml::from_str(&config_text).expect("test config");
         // A fixed start time makes timestamps in failures readable: 2026-01-05T09:00:00Z, a Monday.
         let clock = Arc::new(ManualClock::new(Timestamp(1_767_603_600_000)));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
-        let application = Application::build(&config, listener, clock.clone()).await.expect("build the application").without_dispatcher();
-        let base_url = format!("http://{}", application.local_addr().expect("local address"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let application = Application::build(&config, listener, clock.clone())
+            .await
+            .expect("build the application")
+            .without_dispatcher();
+        let base_url = format!(
+            "http://{}",
+            application.local_addr().expect("local address")
+        );
         let app = application.app.clone();
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(async move {
             application.run(stopped).await.expect("server runs");
         });
-        Some(TestApp { app, base_url, clock, client: reqwest::Client::new(), stop, server: Some(server), _dir: dir })
+        Some(TestApp {
+            app,
+            base_url,
+            clock,
+            client: reqwest::Client::new(),
+            stop,
+            server: Some(server),
+            _dir: dir,
+        })
     }
 
     /// A fresh API token acting as `user`.
     pub async fn token(&self, user: &str) -> String {
         let id = UserId::new(user).expect("user id");
-        self.app.create_token(&id, "test", None, &Actor::System).await.expect("create token").secret
+        self.app
+            .create_token(&id, "test", None, &Actor::System)
+            .await
+            .expect("create token")
+            .secret
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.base_url));
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base_url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -116,19 +150,30 @@ impl TestApp {
         let response = request.send().await.expect("send request");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
-        self.call(reqwest::Method::GET, path, Some(token), None).await
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.call(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     /// Sends a raw body with a content type, for malformed and oversized input.
-    pub async fn post_raw(&self, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
         let response = self
             .client
             .post(format!("{}{path}", self.base_url))
@@ -140,7 +185,10 @@ impl TestApp {
             .expect("send request");
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        Reply {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
     }
 
     /// Runs the outbox until nothing is due now.

@@ -34,7 +34,9 @@ impl LoadReport {
 
     /// The `q` quantile (0.0 to 1.0) of one call's latency.
     pub fn quantile(&self, call: &str, q: f64) -> Duration {
-        let Some(samples) = self.calls.get(call) else { return Duration::ZERO };
+        let Some(samples) = self.calls.get(call) else {
+            return Duration::ZERO;
+        };
         let mut sorted = samples.clone();
         sorted.sort();
         let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
@@ -79,14 +81,28 @@ async fn timed(
 }
 
 /// Runs `count` lifecycles with `concurrency` in flight against `base_url`.
-pub async fn run_lifecycles(base_url: &str, tokens: LifecycleTokens, count: usize, concurrency: usize) -> LoadReport {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap_or_default();
+pub async fn run_lifecycles(
+    base_url: &str,
+    tokens: LifecycleTokens,
+    count: usize,
+    concurrency: usize,
+) -> LoadReport {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap_or_default();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let report = Arc::new(Mutex::new(LoadReport::default()));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (client, next, report, tokens, base) = (client.clone(), next.clone(), report.clone(), tokens.clone(), base_url.to_owned());
+        let (client, next, report, tokens, base) = (
+            client.clone(),
+            next.clone(),
+            report.clone(),
+            tokens.clone(),
+            base_url.to_owned(),
+        );
         workers.push(tokio::spawn(async move {
             let mut samples = Vec::new();
             let mut numbers = Vec::new();
@@ -127,7 +143,10 @@ async fn lifecycle(
         client,
         samples,
         "submit",
-        client.post(format!("{base}/api/v1/requests")).bearer_auth(&tokens.requester).json(&json!({ "flow": "badge", "answers": { "floor": "2" } })),
+        client
+            .post(format!("{base}/api/v1/requests"))
+            .bearer_auth(&tokens.requester)
+            .json(&json!({ "flow": "badge", "answers": { "floor": "2" } })),
     )
     .await?;
     let number = created["number"].as_i64().ok_or("submit: no number")?;
@@ -135,19 +154,34 @@ async fn lifecycle(
         client,
         samples,
         "approve",
-        client.post(format!("{base}/api/v1/requests/{number}/approve")).bearer_auth(&tokens.approver),
+        client
+            .post(format!("{base}/api/v1/requests/{number}/approve"))
+            .bearer_auth(&tokens.approver),
     )
     .await?;
     timed(
         client,
         samples,
         "complete",
-        client.post(format!("{base}/api/v1/requests/{number}/complete")).bearer_auth(&tokens.fulfiller),
+        client
+            .post(format!("{base}/api/v1/requests/{number}/complete"))
+            .bearer_auth(&tokens.fulfiller),
     )
     .await?;
-    let read = timed(client, samples, "get", client.get(format!("{base}/api/v1/requests/{number}")).bearer_auth(&tokens.requester)).await?;
+    let read = timed(
+        client,
+        samples,
+        "get",
+        client
+            .get(format!("{base}/api/v1/requests/{number}"))
+            .bearer_auth(&tokens.requester),
+    )
+    .await?;
     if read["state"] != "fulfilled" {
-        return Err(format!("request {number} ended {} instead of fulfilled", read["state"]));
+        return Err(format!(
+            "request {number} ended {} instead of fulfilled",
+            read["state"]
+        ));
     }
     Ok(number)
 }

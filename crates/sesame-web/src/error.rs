@@ -37,7 +37,12 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), fields: Vec::new() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -58,13 +63,19 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Domain(d) => d.into(),
             AppError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "not_found", m),
-            AppError::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
+            AppError::Unauthenticated => {
+                Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string())
+            }
             AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             AppError::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
             AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             AppError::Storage(cause) => {
                 tracing::error!(error = %cause, "storage failure");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service could not complete the request; try again")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service could not complete the request; try again",
+                )
             }
         }
     }
@@ -81,9 +92,13 @@ impl From<DomainError> for ApiError {
                 fields,
             },
             DomainError::NotAllowed(_) => Self::new(StatusCode::FORBIDDEN, "not_allowed", message),
-            DomainError::IllegalTransition(_) => Self::new(StatusCode::CONFLICT, "illegal_transition", message),
+            DomainError::IllegalTransition(_) => {
+                Self::new(StatusCode::CONFLICT, "illegal_transition", message)
+            }
             DomainError::AlreadyDone(_) => Self::new(StatusCode::CONFLICT, "already_done", message),
-            DomainError::CannotProceed(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "cannot_proceed", message),
+            DomainError::CannotProceed(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "cannot_proceed", message)
+            }
             DomainError::Outlived => Self::new(StatusCode::CONFLICT, "outlived", message),
         }
     }
@@ -91,10 +106,19 @@ impl From<DomainError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message, fields: self.fields } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                fields: self.fields,
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

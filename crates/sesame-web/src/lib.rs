@@ -32,7 +32,10 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(ops::routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::observe,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -13,7 +13,10 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 pub fn routes() -> Router<WebState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 /// Alive: the process answers.
@@ -28,7 +31,11 @@ async fn readyz(State(state): State<WebState>) -> Response {
         Ok(()) => (StatusCode::SERVICE_UNAVAILABLE, "no flows are loaded").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer",
+            )
+                .into_response()
         }
     }
 }
@@ -39,14 +46,20 @@ async fn metrics(State(state): State<WebState>) -> Response {
     state.app.metrics().render(&mut out);
     if let Ok(counts) = state.app.store().job_counts().await {
         let _ = writeln!(out, "# HELP sesame_outbox_jobs Jobs in the outbox, by status.\n# TYPE sesame_outbox_jobs gauge");
-        let _ = writeln!(out, "sesame_outbox_jobs{{status=\"pending\"}} {}", counts.pending);
+        let _ = writeln!(
+            out,
+            "sesame_outbox_jobs{{status=\"pending\"}} {}",
+            counts.pending
+        );
         let _ = writeln!(out, "sesame_outbox_jobs{{status=\"dead\"}} {}", counts.dead);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 /// Latency buckets in seconds, from 1 ms to 5 s.
-const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 11] = [
+    0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -63,8 +76,13 @@ pub struct HttpMetrics {
 
 impl HttpMetrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut series = self.series.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let s = series.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        let mut series = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let s = series
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
         s.count += 1;
         s.sum += seconds;
         for (i, limit) in BUCKETS.iter().enumerate() {
@@ -75,17 +93,39 @@ impl HttpMetrics {
     }
 
     fn render(&self, out: &mut String) {
-        let series = self.series.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = writeln!(out, "# HELP sesame_http_request_duration_seconds HTTP calls by route and status.");
+        let series = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = writeln!(
+            out,
+            "# HELP sesame_http_request_duration_seconds HTTP calls by route and status."
+        );
         let _ = writeln!(out, "# TYPE sesame_http_request_duration_seconds histogram");
         for ((method, route, status), s) in series.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             for (i, limit) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "sesame_http_request_duration_seconds_bucket{{{labels},le=\"{limit}\"}} {}", s.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "sesame_http_request_duration_seconds_bucket{{{labels},le=\"{limit}\"}} {}",
+                    s.buckets[i]
+                );
             }
-            let _ = writeln!(out, "sesame_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "sesame_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
-            let _ = writeln!(out, "sesame_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "sesame_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "sesame_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "sesame_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
     }
 }
@@ -95,7 +135,11 @@ impl HttpMetrics {
 pub async fn observe(State(state): State<WebState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| String::from("unmatched"));
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| String::from("unmatched"));
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();

@@ -27,56 +27,108 @@ pub struct Application {
 pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
     Catalog::load_dir(&config.flows.dir).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("the flows in {} are not valid:\n  {}", config.flows.dir.display(), lines.join("\n  "))
+        anyhow::anyhow!(
+            "the flows in {} are not valid:\n  {}",
+            config.flows.dir.display(),
+            lines.join("\n  ")
+        )
     })
 }
 
 /// Loads and checks the directory file, if one is configured.
 pub fn load_directory_file(config: &Config) -> anyhow::Result<Option<DirectoryFile>> {
-    let Some(path) = &config.directory.file else { return Ok(None) };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the directory file {}", path.display()))?;
-    let file = DirectoryFile::parse(&text).with_context(|| format!("the directory file {} is not valid", path.display()))?;
+    let Some(path) = &config.directory.file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the directory file {}", path.display()))?;
+    let file = DirectoryFile::parse(&text)
+        .with_context(|| format!("the directory file {} is not valid", path.display()))?;
     Ok(Some(file))
 }
 
 fn group_ids(names: &[String], what: &str) -> anyhow::Result<Vec<GroupId>> {
-    names.iter().map(|n| GroupId::new(n.clone()).with_context(|| format!("access.{what}"))).collect()
+    names
+        .iter()
+        .map(|n| GroupId::new(n.clone()).with_context(|| format!("access.{what}")))
+        .collect()
 }
 
 /// Connects to the configured database and brings its schema up to date.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(config.database.url.expose_secret())
         .await
-        .with_context(|| format!("cannot open the database {}", config.database.redacted_url()))?;
-    store.migrate().await.context("cannot migrate the database")?;
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                config.database.redacted_url()
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     Ok(store)
 }
 
 impl Application {
     /// Builds everything and binds `listener`; nothing is served until [`Application::run`].
-    pub async fn build(config: &Config, listener: TcpListener, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+    pub async fn build(
+        config: &Config,
+        listener: TcpListener,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
         let mut summary = Vec::new();
         let catalog = load_catalog(config)?;
-        summary.push(format!("loaded {} flows from {}", catalog.len(), config.flows.dir.display()));
+        summary.push(format!(
+            "loaded {} flows from {}",
+            catalog.len(),
+            config.flows.dir.display()
+        ));
         let directory_file = load_directory_file(config)?;
         let store = open_store(config).await?;
-        summary.push(format!("database {} is ready", config.database.redacted_url()));
+        summary.push(format!(
+            "database {} is ready",
+            config.database.redacted_url()
+        ));
         let roles = Roles {
             admin_groups: group_ids(&config.access.admin_groups, "admin_groups")?,
             auditor_groups: group_ids(&config.access.auditor_groups, "auditor_groups")?,
         };
-        let app = App::new(AppParts { store, catalog, clock, roles, notifiers: Vec::new() }).await?;
+        let app = App::new(AppParts {
+            store,
+            catalog,
+            clock,
+            roles,
+            notifiers: Vec::new(),
+        })
+        .await?;
         if let (Some(file), Some(path)) = (directory_file, &config.directory.file) {
             let (users, groups) = (file.users.len(), file.groups.len());
             app.seed_directory(file).await?;
-            summary.push(format!("loaded {users} people and {groups} groups from {}", path.display()));
+            summary.push(format!(
+                "loaded {users} people and {groups} groups from {}",
+                path.display()
+            ));
         }
         let public_url = config.server.public_url();
-        let state = WebState { app: app.clone(), http: Arc::new(HttpMetrics::default()), public_url: public_url.clone() };
+        let state = WebState {
+            app: app.clone(),
+            http: Arc::new(HttpMetrics::default()),
+            public_url: public_url.clone(),
+        };
         let router = sesame_web::router(state);
         let address = listener.local_addr()?;
-        summary.push(format!("listening on http://{address} (links point to {public_url})"));
-        Ok(Application { app, listener, router, summary, run_dispatcher: true })
+        summary.push(format!(
+            "listening on http://{address} (links point to {public_url})"
+        ));
+        Ok(Application {
+            app,
+            listener,
+            router,
+            summary,
+            run_dispatcher: true,
+        })
     }
 
     /// Leaves the outbox to the caller (tests drain it with `App::run_jobs_once`, step by step).
@@ -115,5 +167,7 @@ impl Application {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| String::from("sesame"))
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| String::from("sesame"))
 }

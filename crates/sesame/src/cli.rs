@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "sesame", version, about = "Self-hosted access requests: ask in chat, approve in chat, audited end to end.")]
+#[command(
+    name = "sesame",
+    version,
+    about = "Self-hosted access requests: ask in chat, approve in chat, audited end to end."
+)]
 pub struct Cli {
     /// The TOML config file. Without it Sesame runs on its embedded default (SQLite under
     /// ./sesame-data, the example flows and directory, 127.0.0.1:8080).
@@ -96,7 +100,9 @@ enum ConfigCommand {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Config { command: ConfigCommand::Example } => {
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
             print!("{}", config::EXAMPLE);
             return Ok(ExitCode::SUCCESS);
         }
@@ -108,7 +114,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let (config, source) = config::load(cli.config.as_deref())?;
     crate::telemetry::init(&config.log);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve => serve(config, source).await,
@@ -119,7 +128,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Token { command } => token(&config, command).await,
-            Command::Flows { command: FlowsCommand::Explain { flow, as_user, json } } => explain(&config, &flow, &as_user, json).await,
+            Command::Flows {
+                command:
+                    FlowsCommand::Explain {
+                        flow,
+                        as_user,
+                        json,
+                    },
+            } => explain(&config, &flow, &as_user, json).await,
             Command::Config { .. } | Command::Openapi => Ok(ExitCode::SUCCESS),
         }
     })
@@ -131,7 +147,9 @@ async fn serve(config: Config, source: config::Source) -> anyhow::Result<ExitCod
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let application = Application::build(&config, listener, Arc::new(SystemClock)).await?;
     match source {
-        config::Source::EmbeddedDefault => println!("sesame: no --config given; running the embedded default"),
+        config::Source::EmbeddedDefault => {
+            println!("sesame: no --config given; running the embedded default")
+        }
         config::Source::File(path) => println!("sesame: configuration from {}", path.display()),
     }
     for line in &application.summary {
@@ -180,7 +198,10 @@ fn check(config: &Config, flows_only: Option<PathBuf>) -> anyhow::Result<ExitCod
         }
         None => {
             let directory = load_directory_file(config)?.map(|f| f.into_directory());
-            (Catalog::load_dir(&config.flows.dir).map_err(|e| (config.flows.dir.clone(), e)), directory)
+            (
+                Catalog::load_dir(&config.flows.dir).map_err(|e| (config.flows.dir.clone(), e)),
+                directory,
+            )
         }
     };
     let catalog = match catalog {
@@ -189,7 +210,11 @@ fn check(config: &Config, flows_only: Option<PathBuf>) -> anyhow::Result<ExitCod
             for e in &errors {
                 eprintln!("{e}");
             }
-            eprintln!("{} problem(s) in {}; no flow was loaded", errors.len(), dir.display());
+            eprintln!(
+                "{} problem(s) in {}; no flow was loaded",
+                errors.len(),
+                dir.display()
+            );
             return Ok(ExitCode::from(1));
         }
     };
@@ -205,7 +230,11 @@ fn check(config: &Config, flows_only: Option<PathBuf>) -> anyhow::Result<ExitCod
     println!(
         "ok: {} flow(s) are valid{}",
         catalog.len(),
-        if directory.is_some() { format!(", {warnings} warning(s) against the directory file") } else { String::new() }
+        if directory.is_some() {
+            format!(", {warnings} warning(s) against the directory file")
+        } else {
+            String::new()
+        }
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -251,7 +280,9 @@ fn dangling_references(flow: &sesame_core::Flow, directory: &Directory) -> Vec<S
     }
     for u in users {
         if directory.resolve(u).is_none() {
-            out.push(format!("person `{u}` is not an active person in the directory"));
+            out.push(format!(
+                "person `{u}` is not an active person in the directory"
+            ));
         }
     }
     out
@@ -277,7 +308,11 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
     let app = open_app(config).await?;
     let operator = Actor::System;
     match command {
-        TokenCommand::Create { user, name, expires_in } => {
+        TokenCommand::Create {
+            user,
+            name,
+            expires_in,
+        } => {
             let directory = app.directory();
             let Some(person) = directory.find_user(&user) else {
                 bail!("{user:?} is not an active person in the directory");
@@ -286,15 +321,30 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
                 Some(text) => Some(app.now().plus(Span::parse(&text)?)),
                 None => None,
             };
-            let created = app.create_token(&person.id, &name, expires_at, &operator).await?;
-            eprintln!("token {} for {} created; it is shown once, keep it secret:", created.record.id, person.id);
+            let created = app
+                .create_token(&person.id, &name, expires_at, &operator)
+                .await?;
+            eprintln!(
+                "token {} for {} created; it is shown once, keep it secret:",
+                created.record.id, person.id
+            );
             println!("{}", created.secret);
         }
         TokenCommand::List => {
             for t in app.store().list_tokens().await? {
-                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
-                let expires = t.expires_at.map(|e| e.to_rfc3339()).unwrap_or_else(|| String::from("never"));
-                println!("{}\t{}\t{}\t{status}\texpires {expires}", t.id, t.user, t.name);
+                let status = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let expires = t
+                    .expires_at
+                    .map(|e| e.to_rfc3339())
+                    .unwrap_or_else(|| String::from("never"));
+                println!(
+                    "{}\t{}\t{}\t{status}\texpires {expires}",
+                    t.id, t.user, t.name
+                );
             }
         }
         TokenCommand::Revoke { id } => {
@@ -309,9 +359,19 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
 }
 
 /// A dry run against the directory file if one is configured, otherwise the database's directory.
-async fn explain(config: &Config, flow_id: &str, as_user: &str, json: bool) -> anyhow::Result<ExitCode> {
+async fn explain(
+    config: &Config,
+    flow_id: &str,
+    as_user: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(config)?;
-    let flow = catalog.get(flow_id).with_context(|| format!("there is no flow `{flow_id}` in {}", config.flows.dir.display()))?;
+    let flow = catalog.get(flow_id).with_context(|| {
+        format!(
+            "there is no flow `{flow_id}` in {}",
+            config.flows.dir.display()
+        )
+    })?;
     let directory = match load_directory_file(config)? {
         Some(file) => file.into_directory(),
         None => {
@@ -321,7 +381,9 @@ async fn explain(config: &Config, flow_id: &str, as_user: &str, json: bool) -> a
             directory
         }
     };
-    let user = directory.find_user(as_user).with_context(|| format!("{as_user:?} is not an active person in the directory"))?;
+    let user = directory
+        .find_user(as_user)
+        .with_context(|| format!("{as_user:?} is not an active person in the directory"))?;
     let explanation = sesame_core::explain::explain(flow, &user.id, &directory);
     if json {
         println!("{}", serde_json::to_string_pretty(&explanation)?);

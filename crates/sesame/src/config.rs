@@ -42,13 +42,18 @@ fn default_listen() -> SocketAddr {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: default_listen(), public_url: None }
+        ServerConfig {
+            listen: default_listen(),
+            public_url: None,
+        }
     }
 }
 
 impl ServerConfig {
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 }
 
@@ -67,7 +72,9 @@ fn default_database_url() -> SecretString {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: default_database_url() }
+        DatabaseConfig {
+            url: default_database_url(),
+        }
     }
 }
 
@@ -80,8 +87,12 @@ impl DatabaseConfig {
 
 /// Replaces the password in `scheme://user:password@host/...` with `***`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match credentials.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -101,7 +112,9 @@ fn default_flows_dir() -> PathBuf {
 
 impl Default for FlowsConfig {
     fn default() -> Self {
-        FlowsConfig { dir: default_flows_dir() }
+        FlowsConfig {
+            dir: default_flows_dir(),
+        }
     }
 }
 
@@ -115,7 +128,9 @@ pub struct DirectoryConfig {
 
 impl Default for DirectoryConfig {
     fn default() -> Self {
-        DirectoryConfig { file: Some(PathBuf::from("examples/directory.yaml")) }
+        DirectoryConfig {
+            file: Some(PathBuf::from("examples/directory.yaml")),
+        }
     }
 }
 
@@ -140,7 +155,10 @@ fn default_auditor_groups() -> Vec<String> {
 
 impl Default for AccessConfig {
     fn default() -> Self {
-        AccessConfig { admin_groups: default_admin_groups(), auditor_groups: default_auditor_groups() }
+        AccessConfig {
+            admin_groups: default_admin_groups(),
+            auditor_groups: default_auditor_groups(),
+        }
     }
 }
 
@@ -168,7 +186,10 @@ fn default_level() -> String {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: LogFormat::default(), level: default_level() }
+        LogConfig {
+            format: LogFormat::default(),
+            level: default_level(),
+        }
     }
 }
 
@@ -182,24 +203,33 @@ pub enum Source {
 pub fn load(file: Option<&Path>) -> anyhow::Result<(Config, Source)> {
     let (mut table, source) = match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-            let table: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?;
+            let table: toml::Table = toml::from_str(&text)
+                .with_context(|| format!("{} is not valid TOML", path.display()))?;
             (table, Source::File(path.to_owned()))
         }
         None => (toml::Table::new(), Source::EmbeddedDefault),
     };
     apply_env(&mut table, std::env::vars())?;
-    let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-        anyhow::anyhow!("the configuration is not valid: {}", e.message())
-    })?;
+    let config: Config = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            anyhow::anyhow!("the configuration is not valid: {}", e.message())
+        })?;
     Ok((config, source))
 }
 
 /// Applies `SESAME__SECTION__KEY=value` overrides. Values are read as TOML where they parse (numbers,
 /// booleans, arrays) and as plain strings otherwise.
-fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
+fn apply_env(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<()> {
     for (name, value) in vars {
-        let Some(path) = name.strip_prefix("SESAME__") else { continue };
+        let Some(path) = name.strip_prefix("SESAME__") else {
+            continue;
+        };
         let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
         if keys.len() != 2 || keys.iter().any(String::is_empty) {
             bail!("environment variable {name}: expected SESAME__SECTION__KEY");
@@ -212,7 +242,10 @@ fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String
             .entry(keys[0].clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         let Some(section) = section.as_table_mut() else {
-            bail!("environment variable {name}: [{}] is not a section", keys[0]);
+            bail!(
+                "environment variable {name}: [{}] is not a section",
+                keys[0]
+            );
         };
         section.insert(keys[1].clone(), parsed);
     }
@@ -225,11 +258,21 @@ mod tests {
 
     #[test]
     fn environment_overrides_file_values_with_typed_values() {
-        let mut table: toml::Table = toml::from_str("[server]\nlisten = \"127.0.0.1:1\"\n").unwrap();
+        let mut table: toml::Table =
+            toml::from_str("[server]\nlisten = \"127.0.0.1:1\"\n").unwrap();
         let vars = vec![
-            (String::from("SESAME__SERVER__LISTEN"), String::from("0.0.0.0:9000")),
-            (String::from("SESAME__ACCESS__ADMIN_GROUPS"), String::from("[\"ops\"]")),
-            (String::from("SESAME__DATABASE__URL"), String::from("postgres://u:p@h/db")),
+            (
+                String::from("SESAME__SERVER__LISTEN"),
+                String::from("0.0.0.0:9000"),
+            ),
+            (
+                String::from("SESAME__ACCESS__ADMIN_GROUPS"),
+                String::from("[\"ops\"]"),
+            ),
+            (
+                String::from("SESAME__DATABASE__URL"),
+                String::from("postgres://u:p@h/db"),
+            ),
             (String::from("UNRELATED"), String::from("x")),
         ];
         apply_env(&mut table, vars.into_iter()).unwrap();
@@ -237,16 +280,24 @@ mod tests {
         assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(config.access.admin_groups, vec![String::from("ops")]);
         assert_eq!(config.database.redacted_url(), "postgres://u:***@h/db");
-        assert!(!format!("{config:?}").contains(":p@"), "secrets never appear in Debug output");
+        assert!(
+            !format!("{config:?}").contains(":p@"),
+            "secrets never appear in Debug output"
+        );
     }
 
     #[test]
     fn unknown_keys_and_bad_variables_are_refused() {
-        let table: toml::Table = toml::from_str("[server]\nlisten = \"127.0.0.1:1\"\ncolour = 1\n").unwrap();
+        let table: toml::Table =
+            toml::from_str("[server]\nlisten = \"127.0.0.1:1\"\ncolour = 1\n").unwrap();
         let err = toml::Value::Table(table).try_into::<Config>().unwrap_err();
         assert!(err.to_string().contains("colour"));
         let mut table = toml::Table::new();
-        assert!(apply_env(&mut table, vec![(String::from("SESAME__X"), String::from("1"))].into_iter()).is_err());
+        assert!(apply_env(
+            &mut table,
+            vec![(String::from("SESAME__X"), String::from("1"))].into_iter()
+        )
+        .is_err());
     }
 
     #[test]

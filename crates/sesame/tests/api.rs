@@ -15,7 +15,12 @@ fn carpark(plate: &str) -> Value {
 }
 
 fn audit_kinds(reply: &Value) -> Vec<String> {
-    reply.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+    reply
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The whole story on one database: submit, two approval steps, manual fulfilment, active access
@@ -25,14 +30,19 @@ async fn full_lifecycle(app: TestApp) {
     let carol = app.token("carol").await;
     let fran = app.token("fran").await;
 
-    let created = app.post("/api/v1/requests", &alice, carpark("AB12 CDE")).await;
+    let created = app
+        .post("/api/v1/requests", &alice, carpark("AB12 CDE"))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     let number = created.body["number"].as_i64().unwrap();
     assert_eq!(created.body["title"], format!("Carpark access #{number}"));
     assert_eq!(created.body["state"], "pending_approval");
     assert_eq!(created.body["current_step"], 0);
     assert_eq!(created.body["steps"][0]["approvers"], json!(["carol"]));
-    assert_eq!(created.body["url"], format!("https://sesame.test/requests/{number}"));
+    assert_eq!(
+        created.body["url"],
+        format!("https://sesame.test/requests/{number}")
+    );
 
     // Carol sees it waiting on her; Fran does not yet.
     let waiting = app.get("/api/v1/requests?scope=waiting", &carol).await;
@@ -41,29 +51,78 @@ async fn full_lifecycle(app: TestApp) {
     let fran_waiting = app.get("/api/v1/requests?scope=waiting", &fran).await;
     assert_eq!(fran_waiting.body["requests"], json!([]));
 
-    let step1 = app.post(&format!("/api/v1/requests/{number}/approve"), &carol, json!({ "comment": "fine" })).await;
+    let step1 = app
+        .post(
+            &format!("/api/v1/requests/{number}/approve"),
+            &carol,
+            json!({ "comment": "fine" }),
+        )
+        .await;
     assert_eq!(step1.status, StatusCode::OK, "{:?}", step1.body);
     assert_eq!(step1.body["current_step"], 1);
     assert_eq!(step1.body["steps"][1]["approvers"], json!(["fran", "fred"]));
 
-    let step2 = app.post(&format!("/api/v1/requests/{number}/approve"), &fran, json!({})).await;
+    let step2 = app
+        .post(
+            &format!("/api/v1/requests/{number}/approve"),
+            &fran,
+            json!({}),
+        )
+        .await;
     assert_eq!(step2.body["state"], "fulfilling", "{:?}", step2.body);
     assert_eq!(step2.body["your_duty"], "fulfil");
 
-    let done = app.post(&format!("/api/v1/requests/{number}/complete"), &fran, json!({ "note": "permit 77 issued" })).await;
+    let done = app
+        .post(
+            &format!("/api/v1/requests/{number}/complete"),
+            &fran,
+            json!({ "note": "permit 77 issued" }),
+        )
+        .await;
     assert_eq!(done.body["state"], "active", "{:?}", done.body);
-    assert!(done.body["access_ends_at"].as_str().unwrap().starts_with("2026-02-04"), "{:?}", done.body["access_ends_at"]);
+    assert!(
+        done.body["access_ends_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-02-04"),
+        "{:?}",
+        done.body["access_ends_at"]
+    );
 
     // Nothing changes before the end; 30 days later the access expires by itself.
     app.advance("29d").await;
-    assert_eq!(app.get(&format!("/api/v1/requests/{number}"), &alice).await.body["state"], "active");
+    assert_eq!(
+        app.get(&format!("/api/v1/requests/{number}"), &alice)
+            .await
+            .body["state"],
+        "active"
+    );
     app.advance("1d").await;
-    assert_eq!(app.get(&format!("/api/v1/requests/{number}"), &alice).await.body["state"], "expired");
+    assert_eq!(
+        app.get(&format!("/api/v1/requests/{number}"), &alice)
+            .await
+            .body["state"],
+        "expired"
+    );
 
-    let audit = app.get(&format!("/api/v1/requests/{number}/audit"), &alice).await;
+    let audit = app
+        .get(&format!("/api/v1/requests/{number}/audit"), &alice)
+        .await;
     let kinds = audit_kinds(&audit.body);
-    for expected in ["submitted", "step_started", "approval_given", "step_approved", "approved", "fulfilment_started", "access_granted", "expired"] {
-        assert!(kinds.contains(&expected.to_owned()), "{expected} missing from {kinds:?}");
+    for expected in [
+        "submitted",
+        "step_started",
+        "approval_given",
+        "step_approved",
+        "approved",
+        "fulfilment_started",
+        "access_granted",
+        "expired",
+    ] {
+        assert!(
+            kinds.contains(&expected.to_owned()),
+            "{expected} missing from {kinds:?}"
+        );
     }
     app.assert_nothing_owed().await;
     app.stop().await;
@@ -86,17 +145,61 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
     let app = TestApp::spawn().await;
     let alice = app.token("alice").await;
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
-        ("application/json", b"{not json".to_vec(), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("application/json", br#"{"flow":"carpark","colour":"red"}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
-        ("application/json", br#"{"flow":42}"#.to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
-        ("text/plain", br#"{"flow":"carpark"}"#.to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        ("application/json", format!(r#"{{"flow":"carpark","justification":"{}"}}"#, "x".repeat(70_000)).into_bytes(), StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        ("application/json", br#"{"flow":"no-such-flow"}"#.to_vec(), StatusCode::NOT_FOUND, "not_found"),
+        (
+            "application/json",
+            b"{not json".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "application/json",
+            br#"{"flow":"carpark","colour":"red"}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            "application/json",
+            br#"{"flow":42}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            "text/plain",
+            br#"{"flow":"carpark"}"#.to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "application/json",
+            format!(
+                r#"{{"flow":"carpark","justification":"{}"}}"#,
+                "x".repeat(70_000)
+            )
+            .into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            "application/json",
+            br#"{"flow":"no-such-flow"}"#.to_vec(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
     ];
     for (content_type, body, status, code) in cases {
-        let reply = app.post_raw("/api/v1/requests", &alice, content_type, body).await;
-        assert_eq!((reply.status, reply.code()), (status, code), "{:?}", reply.body);
-        assert!(!reply.body["error"]["message"].as_str().unwrap_or_default().is_empty());
+        let reply = app
+            .post_raw("/api/v1/requests", &alice, content_type, body)
+            .await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, code),
+            "{:?}",
+            reply.body
+        );
+        assert!(!reply.body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty());
     }
 
     // Answers that break the flow's rules come back field by field.
@@ -105,7 +208,12 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.code(), "invalid_submission");
-    let fields: Vec<&str> = reply.body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = reply.body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, vec!["plate", "site", "justification", "duration"]);
 
     // Nothing above stored anything.
@@ -120,53 +228,163 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
 #[tokio::test]
 async fn callers_must_present_a_valid_token() {
     let app = TestApp::spawn().await;
-    for token in [None, Some("nonsense"), Some("sesame_0000000000000000000000000000000000000000000000000000000000000000")] {
+    for token in [
+        None,
+        Some("nonsense"),
+        Some("sesame_0000000000000000000000000000000000000000000000000000000000000000"),
+    ] {
         let reply = app.call(Method::GET, "/api/v1/catalog", token, None).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(reply.code(), "unauthenticated");
     }
     // A revoked token stops working.
-    let created = app.app.create_token(&sesame_core::UserId::new("alice").unwrap(), "temp", None, &sesame_core::Actor::System).await.unwrap();
-    assert_eq!(app.get("/api/v1/me", &created.secret).await.body["user"], "alice");
-    app.app.revoke_token(created.record.id, &sesame_core::Actor::System).await.unwrap();
-    assert_eq!(app.get("/api/v1/me", &created.secret).await.status, StatusCode::UNAUTHORIZED);
+    let created = app
+        .app
+        .create_token(
+            &sesame_core::UserId::new("alice").unwrap(),
+            "temp",
+            None,
+            &sesame_core::Actor::System,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/api/v1/me", &created.secret).await.body["user"],
+        "alice"
+    );
+    app.app
+        .revoke_token(created.record.id, &sesame_core::Actor::System)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/api/v1/me", &created.secret).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn only_eligible_people_decide_and_nobody_approves_their_own_request() {
     let app = TestApp::spawn().await;
-    let (alice, bob, carol, eve, sam, sue) =
-        (app.token("alice").await, app.token("bob").await, app.token("carol").await, app.token("eve").await, app.token("sam").await, app.token("sue").await);
+    let (alice, bob, carol, eve, sam, sue) = (
+        app.token("alice").await,
+        app.token("bob").await,
+        app.token("carol").await,
+        app.token("eve").await,
+        app.token("sam").await,
+        app.token("sue").await,
+    );
 
-    let number = app.post("/api/v1/requests", &alice, carpark("A1")).await.body["number"].as_i64().unwrap();
+    let number = app
+        .post("/api/v1/requests", &alice, carpark("A1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
     // Bob is not Alice's approver; Eve cannot even see the request.
-    let reply = app.post(&format!("/api/v1/requests/{number}/approve"), &bob, json!({})).await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::NOT_FOUND, "not_found"), "{:?}", reply.body);
-    assert_eq!(app.get(&format!("/api/v1/requests/{number}"), &eve).await.status, StatusCode::NOT_FOUND);
+    let reply = app
+        .post(
+            &format!("/api/v1/requests/{number}/approve"),
+            &bob,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::NOT_FOUND, "not_found"),
+        "{:?}",
+        reply.body
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/requests/{number}"), &eve)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // Only the requester (or an admin) cancels: not Carol, even though she approves it.
-    let reply = app.post(&format!("/api/v1/requests/{number}/cancel"), &carol, json!({})).await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::FORBIDDEN, "not_allowed"));
+    let reply = app
+        .post(
+            &format!("/api/v1/requests/{number}/cancel"),
+            &carol,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::FORBIDDEN, "not_allowed")
+    );
 
     // Sam asks for production write access; Sam is in security, which approves it, but he is left
     // out of his own request and two others are needed: only Sue remains, so it is refused up front.
-    let reply = app.post("/api/v1/requests", &sam, json!({ "flow": "prod-db", "answers": { "ticket": "INC-1" } })).await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::UNPROCESSABLE_ENTITY, "cannot_proceed"), "{:?}", reply.body);
+    let reply = app
+        .post(
+            "/api/v1/requests",
+            &sam,
+            json!({ "flow": "prod-db", "answers": { "ticket": "INC-1" } }),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "cannot_proceed"),
+        "{:?}",
+        reply.body
+    );
 
     // Quorum: two different security people.
-    let number = app.post("/api/v1/requests", &alice, json!({ "flow": "prod-db", "answers": { "ticket": "INC-2" }, "duration": "2h" })).await.body["number"]
+    let number = app
+        .post(
+            "/api/v1/requests",
+            &alice,
+            json!({ "flow": "prod-db", "answers": { "ticket": "INC-2" }, "duration": "2h" }),
+        )
+        .await
+        .body["number"]
         .as_i64()
         .unwrap();
-    let first = app.post(&format!("/api/v1/requests/{number}/approve"), &sam, json!({})).await;
+    let first = app
+        .post(
+            &format!("/api/v1/requests/{number}/approve"),
+            &sam,
+            json!({}),
+        )
+        .await;
     assert_eq!(first.body["state"], "pending_approval");
-    let again = app.post(&format!("/api/v1/requests/{number}/approve"), &sam, json!({})).await;
-    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "already_done"));
-    let second = app.post(&format!("/api/v1/requests/{number}/approve"), &sue, json!({})).await;
+    let again = app
+        .post(
+            &format!("/api/v1/requests/{number}/approve"),
+            &sam,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "already_done")
+    );
+    let second = app
+        .post(
+            &format!("/api/v1/requests/{number}/approve"),
+            &sue,
+            json!({}),
+        )
+        .await;
     assert_eq!(second.body["state"], "fulfilling");
     // A late click on the finished step says who approved it.
-    let late = app.post(&format!("/api/v1/requests/{number}/deny"), &sue, json!({ "reason": "oops", "step": 0 })).await;
+    let late = app
+        .post(
+            &format!("/api/v1/requests/{number}/deny"),
+            &sue,
+            json!({ "reason": "oops", "step": 0 }),
+        )
+        .await;
     assert_eq!(late.code(), "already_done");
-    assert!(late.body["error"]["message"].as_str().unwrap().contains("sam, sue"), "{:?}", late.body);
+    assert!(
+        late.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sam, sue"),
+        "{:?}",
+        late.body
+    );
     app.assert_nothing_owed().await;
     app.stop().await;
 }
@@ -176,21 +394,73 @@ async fn denial_cancel_and_illegal_transitions() {
     let app = TestApp::spawn().await;
     let (alice, carol) = (app.token("alice").await, app.token("carol").await);
 
-    let denied = app.post("/api/v1/requests", &alice, carpark("D1")).await.body["number"].as_i64().unwrap();
-    let reply = app.post(&format!("/api/v1/requests/{denied}/deny"), &carol, json!({ "reason": "" })).await;
-    assert_eq!(reply.code(), "invalid_submission", "a denial needs a reason");
-    let reply = app.post(&format!("/api/v1/requests/{denied}/deny"), &carol, json!({ "reason": "no spaces left" })).await;
+    let denied = app
+        .post("/api/v1/requests", &alice, carpark("D1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    let reply = app
+        .post(
+            &format!("/api/v1/requests/{denied}/deny"),
+            &carol,
+            json!({ "reason": "" }),
+        )
+        .await;
+    assert_eq!(
+        reply.code(),
+        "invalid_submission",
+        "a denial needs a reason"
+    );
+    let reply = app
+        .post(
+            &format!("/api/v1/requests/{denied}/deny"),
+            &carol,
+            json!({ "reason": "no spaces left" }),
+        )
+        .await;
     assert_eq!(reply.body["state"], "denied");
     assert_eq!(reply.body["outcome"]["reason"], "no spaces left");
-    let reply = app.post(&format!("/api/v1/requests/{denied}/approve"), &carol, json!({})).await;
-    assert_eq!((reply.status, reply.code()), (StatusCode::CONFLICT, "already_done"));
+    let reply = app
+        .post(
+            &format!("/api/v1/requests/{denied}/approve"),
+            &carol,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::CONFLICT, "already_done")
+    );
 
-    let canceled = app.post("/api/v1/requests", &alice, carpark("C1")).await.body["number"].as_i64().unwrap();
-    let reply = app.post(&format!("/api/v1/requests/{canceled}/cancel"), &alice, json!({ "reason": "found a bike" })).await;
+    let canceled = app
+        .post("/api/v1/requests", &alice, carpark("C1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    let reply = app
+        .post(
+            &format!("/api/v1/requests/{canceled}/cancel"),
+            &alice,
+            json!({ "reason": "found a bike" }),
+        )
+        .await;
     assert_eq!(reply.body["state"], "canceled");
     for action in ["cancel", "complete", "revoke"] {
-        let reply = app.post(&format!("/api/v1/requests/{canceled}/{action}"), &alice, json!({})).await;
-        assert_eq!(reply.status, StatusCode::CONFLICT, "{action}: {:?}", reply.body);
+        let reply = app
+            .post(
+                &format!("/api/v1/requests/{canceled}/{action}"),
+                &alice,
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CONFLICT,
+            "{action}: {:?}",
+            reply.body
+        );
     }
     app.assert_nothing_owed().await;
     app.stop().await;
@@ -211,33 +481,98 @@ async fn idempotency_keys_make_retries_safe() {
     let first: Value = send().await.unwrap().json().await.unwrap();
     let second: Value = send().await.unwrap().json().await.unwrap();
     assert_eq!(first["number"], second["number"]);
-    assert_eq!(app.get("/api/v1/requests", &alice).await.body["requests"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/api/v1/requests", &alice).await.body["requests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn comments_on_behalf_and_visibility() {
     let app = TestApp::spawn().await;
-    let (alice, bob, carol, eve, otto) = (app.token("alice").await, app.token("bob").await, app.token("carol").await, app.token("eve").await, app.token("otto").await);
+    let (alice, bob, carol, eve, otto) = (
+        app.token("alice").await,
+        app.token("bob").await,
+        app.token("carol").await,
+        app.token("eve").await,
+        app.token("otto").await,
+    );
 
     // prod-db allows filing for someone else; carpark does not.
     let reply = app.post("/api/v1/requests", &alice, json!({ "flow": "prod-db", "answers": { "ticket": "INC-9" }, "on_behalf_of": "bob@example.com" })).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    assert_eq!((reply.body["requester"].as_str(), reply.body["submitted_by"].as_str()), (Some("bob"), Some("alice")));
+    assert_eq!(
+        (
+            reply.body["requester"].as_str(),
+            reply.body["submitted_by"].as_str()
+        ),
+        (Some("bob"), Some("alice"))
+    );
     let mut other = carpark("B1");
     other["on_behalf_of"] = json!("bob");
-    assert_eq!(app.post("/api/v1/requests", &alice, other).await.code(), "not_allowed");
+    assert_eq!(
+        app.post("/api/v1/requests", &alice, other).await.code(),
+        "not_allowed"
+    );
 
-    let number = app.post("/api/v1/requests", &alice, carpark("V1")).await.body["number"].as_i64().unwrap();
-    let reply = app.post(&format!("/api/v1/requests/{number}/comments"), &carol, json!({ "text": "<!channel> is this for the EV?" })).await;
+    let number = app
+        .post("/api/v1/requests", &alice, carpark("V1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    let reply = app
+        .post(
+            &format!("/api/v1/requests/{number}/comments"),
+            &carol,
+            json!({ "text": "<!channel> is this for the EV?" }),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::CREATED);
-    assert_eq!(app.post(&format!("/api/v1/requests/{number}/comments"), &bob, json!({ "text": "hi" })).await.status, StatusCode::NOT_FOUND);
-    let comments = app.get(&format!("/api/v1/requests/{number}/comments"), &alice).await;
-    assert_eq!(comments.body[0]["text"], "<!channel> is this for the EV?", "text is stored as written; adapters escape it");
-    assert_eq!(app.get(&format!("/api/v1/requests/{number}/comments"), &eve).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/requests/{number}/comments"),
+            &bob,
+            json!({ "text": "hi" })
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let comments = app
+        .get(&format!("/api/v1/requests/{number}/comments"), &alice)
+        .await;
+    assert_eq!(
+        comments.body[0]["text"], "<!channel> is this for the EV?",
+        "text is stored as written; adapters escape it"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/requests/{number}/comments"), &eve)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // Auditors see everything but cannot act.
-    assert_eq!(app.get(&format!("/api/v1/requests/{number}"), &otto).await.status, StatusCode::OK);
-    assert_eq!(app.post(&format!("/api/v1/requests/{number}/approve"), &otto, json!({})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&format!("/api/v1/requests/{number}"), &otto)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/requests/{number}/approve"),
+            &otto,
+            json!({})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     let all = app.get("/api/v1/requests?scope=all", &otto).await;
     assert_eq!(all.body["requests"].as_array().unwrap().len(), 2);
     app.assert_nothing_owed().await;
@@ -247,17 +582,47 @@ async fn comments_on_behalf_and_visibility() {
 #[tokio::test]
 async fn unanswered_requests_close_and_reminders_escalate() {
     let app = TestApp::spawn().await;
-    let (alice, carol, ada) = (app.token("alice").await, app.token("carol").await, app.token("ada").await);
-    let number = app.post("/api/v1/requests", &alice, carpark("T1")).await.body["number"].as_i64().unwrap();
-    app.post(&format!("/api/v1/requests/{number}/approve"), &carol, json!({})).await;
+    let (alice, carol, ada) = (
+        app.token("alice").await,
+        app.token("carol").await,
+        app.token("ada").await,
+    );
+    let number = app
+        .post("/api/v1/requests", &alice, carpark("T1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/requests/{number}/approve"),
+        &carol,
+        json!({}),
+    )
+    .await;
     // Step 2 reminds after 4h and escalates to Ada after a day.
     app.advance("4h").await;
     app.advance("20h").await;
     let request = app.get(&format!("/api/v1/requests/{number}"), &alice).await;
-    assert_eq!(request.body["steps"][1]["approvers"], json!(["fran", "fred", "ada"]), "{:?}", request.body["steps"][1]);
-    let kinds = audit_kinds(&app.get(&format!("/api/v1/requests/{number}/audit"), &alice).await.body);
-    assert!(kinds.contains(&String::from("reminder_sent")) && kinds.contains(&String::from("escalated")), "{kinds:?}");
-    assert_eq!(app.get("/api/v1/requests?scope=waiting", &ada).await.body["requests"][0]["number"], number);
+    assert_eq!(
+        request.body["steps"][1]["approvers"],
+        json!(["fran", "fred", "ada"]),
+        "{:?}",
+        request.body["steps"][1]
+    );
+    let kinds = audit_kinds(
+        &app.get(&format!("/api/v1/requests/{number}/audit"), &alice)
+            .await
+            .body,
+    );
+    assert!(
+        kinds.contains(&String::from("reminder_sent"))
+            && kinds.contains(&String::from("escalated")),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        app.get("/api/v1/requests?scope=waiting", &ada).await.body["requests"][0]["number"],
+        number
+    );
     // Nobody decides: fourteen days after submission it is closed.
     app.advance("13d").await;
     let request = app.get(&format!("/api/v1/requests/{number}"), &alice).await;
@@ -271,14 +636,49 @@ async fn directory_changes_need_an_admin() {
     let app = TestApp::spawn().await;
     let (alice, ada) = (app.token("alice").await, app.token("ada").await);
     let person = json!({ "email": "nina@example.com", "display_name": "Nina New", "manager": "carol", "groups": ["employees"] });
-    assert_eq!(app.call(Method::PUT, "/api/v1/directory/users/nina", Some(&alice), Some(person.clone())).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.call(Method::PUT, "/api/v1/directory/users/nina", Some(&ada), Some(person)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(
+            Method::PUT,
+            "/api/v1/directory/users/nina",
+            Some(&alice),
+            Some(person.clone())
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(
+            Method::PUT,
+            "/api/v1/directory/users/nina",
+            Some(&ada),
+            Some(person)
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
     let bad = json!({ "email": "x@example.com", "display_name": "X", "groups": ["ghosts"] });
-    assert_eq!(app.call(Method::PUT, "/api/v1/directory/users/x", Some(&ada), Some(bad)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.call(
+            Method::PUT,
+            "/api/v1/directory/users/x",
+            Some(&ada),
+            Some(bad)
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Nina can now request, and her manager approves.
     let nina = app.token("nina").await;
     let reply = app.post("/api/v1/requests", &nina, carpark("N1")).await;
-    assert_eq!(reply.body["steps"][0]["approvers"], json!(["carol"]), "{:?}", reply.body);
+    assert_eq!(
+        reply.body["steps"][0]["approvers"],
+        json!(["carol"]),
+        "{:?}",
+        reply.body
+    );
     app.stop().await;
 }
 
@@ -287,20 +687,48 @@ async fn catalog_openapi_and_operations_endpoints() {
     let app = TestApp::spawn().await;
     let (alice, eve) = (app.token("alice").await, app.token("eve").await);
     let catalog = app.get("/api/v1/catalog", &alice).await;
-    let ids: Vec<&str> = catalog.body.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = catalog
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec!["badge", "carpark", "laptop", "prod-db"]);
     // Eve is in no group, so only flows for everyone.
     let catalog = app.get("/api/v1/catalog", &eve).await;
     assert_eq!(catalog.body.as_array().unwrap().len(), 1);
-    assert_eq!(app.get("/api/v1/flows/carpark", &eve).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/v1/flows/carpark", &eve).await.status,
+        StatusCode::NOT_FOUND
+    );
     let flow = app.get("/api/v1/flows/carpark", &alice).await;
-    assert_eq!(flow.body["questions"][4]["shown_if"], json!({ "ev": [true] }));
+    assert_eq!(
+        flow.body["questions"][4]["shown_if"],
+        json!({ "ev": [true] })
+    );
 
-    let openapi = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    let openapi = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
     assert!(openapi.body["paths"]["/api/v1/requests/{number}/approve"]["post"].is_object());
-    assert_eq!(app.call(Method::GET, "/healthz", None, None).await.status, StatusCode::OK);
-    assert_eq!(app.call(Method::GET, "/readyz", None, None).await.status, StatusCode::OK);
-    let metrics = app.client.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        app.call(Method::GET, "/healthz", None, None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(Method::GET, "/readyz", None, None).await.status,
+        StatusCode::OK
+    );
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("sesame_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/catalog\",status=\"200\"} 2"), "{metrics}");
     assert!(metrics.contains("sesame_outbox_jobs{status=\"dead\"} 0"));
     app.stop().await;

@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 fn sesame(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sesame")).arg("--config").arg(config).args(args).output().expect("run sesame")
+    Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run sesame")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -38,24 +43,48 @@ fn check_reports_every_problem_with_file_line_and_column() {
         "id: broken\nname: Broken\nrequesters: everyone\nquestions:\n  - { id: a, label: A, type: select }\n  - { id: b, label: B, type: text, shown_if: { zzz: 1 } }\nfulfillment: { manual: { group: it } }\n",
     )
     .unwrap();
-    std::fs::write(flows.join("good.yaml"), "id: good\nname: Good\nrequesters: everyone\nfulfillment: { manual: { group: it } }\n").unwrap();
-    let out = sesame(&config_in(dir.path()), &["check", "--flows", flows.to_str().unwrap()]);
+    std::fs::write(
+        flows.join("good.yaml"),
+        "id: good\nname: Good\nrequesters: everyone\nfulfillment: { manual: { group: it } }\n",
+    )
+    .unwrap();
+    let out = sesame(
+        &config_in(dir.path()),
+        &["check", "--flows", flows.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("broken.yaml:5:5: questions[0].options: a select question needs `options: [...]`"), "{err}");
-    assert!(err.contains("broken.yaml:6:48: questions[1].shown_if.zzz: `zzz` is not an earlier question"), "{err}");
+    assert!(
+        err.contains(
+            "broken.yaml:5:5: questions[0].options: a select question needs `options: [...]`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "broken.yaml:6:48: questions[1].shown_if.zzz: `zzz` is not an earlier question"
+        ),
+        "{err}"
+    );
     assert!(err.contains("no flow was loaded"), "{err}");
 
     let ok = sesame(&config_in(dir.path()), &["check"]);
     assert!(ok.status.success(), "{}", text(&ok.stderr));
-    assert!(text(&ok.stdout).contains("ok: 4 flow(s) are valid, 0 warning(s)"), "{}", text(&ok.stdout));
+    assert!(
+        text(&ok.stdout).contains("ok: 4 flow(s) are valid, 0 warning(s)"),
+        "{}",
+        text(&ok.stdout)
+    );
 }
 
 #[test]
 fn explain_says_who_approves_and_why_without_storing_anything() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path());
-    let out = sesame(&config, &["flows", "explain", "carpark", "--as", "alice@example.com"]);
+    let out = sesame(
+        &config,
+        &["flows", "explain", "carpark", "--as", "alice@example.com"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for expected in [
@@ -65,11 +94,18 @@ fn explain_says_who_approves_and_why_without_storing_anything() {
         "escalated to ada after 1d",
         "access lasts 30d by default; the requester may choose up to 90d",
     ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
     }
-    assert!(!dir.path().join("data").exists(), "a dry run with a directory file opens no database");
+    assert!(
+        !dir.path().join("data").exists(),
+        "a dry run with a directory file opens no database"
+    );
     let out = sesame(&config, &["flows", "explain", "carpark", "--as", "eve"]);
-    assert!(text(&out.stdout).contains("eve may NOT request it: only members of employees may request Carpark access"));
+    assert!(text(&out.stdout)
+        .contains("eve may NOT request it: only members of employees may request Carpark access"));
 }
 
 struct Server {
@@ -89,7 +125,10 @@ fn start_server(config: &Path) -> Server {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let url = loop {
-        let line = lines.next().expect("sesame serve printed its address").unwrap();
+        let line = lines
+            .next()
+            .expect("sesame serve printed its address")
+            .unwrap();
         if let Some(rest) = line.strip_prefix("sesame: listening on ") {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
@@ -100,13 +139,20 @@ fn start_server(config: &Path) -> Server {
 }
 
 fn token(config: &Path, user: &str) -> String {
-    let out = sesame(config, &["token", "create", "--user", user, "--name", "test"]);
+    let out = sesame(
+        config,
+        &["token", "create", "--user", user, "--name", "test"],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout).trim().to_owned()
 }
 
 /// Submits requests from several tasks until stopped; returns every number the server acknowledged.
-async fn submit_until(url: String, token: String, stop: tokio::sync::watch::Receiver<bool>) -> Vec<i64> {
+async fn submit_until(
+    url: String,
+    token: String,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<i64> {
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -124,7 +170,9 @@ async fn submit_until(url: String, token: String, stop: tokio::sync::watch::Rece
                 if response.status() != reqwest::StatusCode::CREATED {
                     break;
                 }
-                let Ok(body) = response.json::<serde_json::Value>().await else { break };
+                let Ok(body) = response.json::<serde_json::Value>().await else {
+                    break;
+                };
                 acknowledged.push(body["number"].as_i64().unwrap());
             }
             acknowledged
@@ -146,8 +194,22 @@ async fn numbers_stored(url: &str, token: &str) -> Vec<i64> {
         if let Some(b) = before {
             q.push_str(&format!("&before={b}"));
         }
-        let page: serde_json::Value = client.get(format!("{url}{q}")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
-        numbers.extend(page["requests"].as_array().unwrap().iter().map(|r| r["number"].as_i64().unwrap()));
+        let page: serde_json::Value = client
+            .get(format!("{url}{q}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        numbers.extend(
+            page["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["number"].as_i64().unwrap()),
+        );
         match page["next_before"].as_i64() {
             Some(b) => before = Some(b),
             None => return numbers,
@@ -168,13 +230,20 @@ async fn every_acknowledged_request_survives_kill_9() {
     server.child.wait().unwrap();
     let _ = stop.send(true);
     let acknowledged = load.await.unwrap();
-    assert!(acknowledged.len() > 10, "the load ran ({} acknowledged)", acknowledged.len());
+    assert!(
+        acknowledged.len() > 10,
+        "the load ran ({} acknowledged)",
+        acknowledged.len()
+    );
 
     let mut server = start_server(&config);
     let mut stored = numbers_stored(&server.url, &alice).await;
     stored.sort();
     for n in &acknowledged {
-        assert!(stored.binary_search(n).is_ok(), "request #{n} was acknowledged but lost");
+        assert!(
+            stored.binary_search(n).is_ok(),
+            "request #{n} was acknowledged but lost"
+        );
     }
     server.child.kill().unwrap();
     server.child.wait().unwrap();
@@ -189,7 +258,11 @@ async fn sigterm_stops_cleanly_and_loses_no_accepted_work() {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let load = tokio::spawn(submit_until(server.url.clone(), alice.clone(), stopped));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let status = Command::new("kill").arg("-TERM").arg(server.child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = server.child.wait().unwrap();
     let _ = stop.send(true);
@@ -198,7 +271,10 @@ async fn sigterm_stops_cleanly_and_loses_no_accepted_work() {
 
     let mut server = start_server(&config);
     let stored = numbers_stored(&server.url, &alice).await;
-    assert!(acknowledged.iter().all(|n| stored.contains(n)), "every acknowledged request is stored");
+    assert!(
+        acknowledged.iter().all(|n| stored.contains(n)),
+        "every acknowledged request is stored"
+    );
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 }

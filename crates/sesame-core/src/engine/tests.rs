@@ -282,10 +282,22 @@ fn the_full_lifecycle_emits_the_right_events_notices_and_timers() {
     // A timer that fires early (another replica's clock ahead) only looks again at the end time;
     // on time, access expires.
     let active = t.request;
-    let early = run(&active, Command::Fire(TimerKind::AccessExpiry), &Actor::System, 4).unwrap();
+    let early = run(
+        &active,
+        Command::Fire(TimerKind::AccessExpiry),
+        &Actor::System,
+        4,
+    )
+    .unwrap();
     assert_eq!(early.request.state, active.state);
     assert!(early.audit.is_empty() && early.notices.is_empty());
-    assert_eq!(early.timers, vec![Timer { at: until, kind: TimerKind::AccessExpiry }]);
+    assert_eq!(
+        early.timers,
+        vec![Timer {
+            at: until,
+            kind: TimerKind::AccessExpiry
+        }]
+    );
     let t = decide(
         &active,
         Command::Fire(TimerKind::AccessExpiry),
@@ -1553,12 +1565,26 @@ fn a_step_nobody_can_approve_any_more_waits_and_tells_administrators() {
     let t = decide(&r, approve(), &user("mark"), &shrunk, at_hour(1)).unwrap();
     assert_eq!(t.request.state, State::PendingApproval { step: 1 });
     assert!(t.request.steps[1].eligible.is_empty());
-    assert!(t.request.steps[1].why.contains("needs 2 approver(s) but only 1 can approve"));
+    assert!(t.request.steps[1]
+        .why
+        .contains("needs 2 approver(s) but only 1 can approve"));
     assert!(t.audit.iter().any(|e| e.kind == "step_stuck"));
-    assert!(t.notices.iter().any(|n| matches!(n, Notice::AdminAttention { .. })));
+    assert!(t
+        .notices
+        .iter()
+        .any(|n| matches!(n, Notice::AdminAttention { .. })));
     // An administrator can still cancel it.
-    let canceled = decide(&t.request, Command::Cancel { reason: None }, &Actor::admin(UserId::new("ada").unwrap()), &shrunk, at_hour(2));
-    assert_eq!(canceled.unwrap().request.steps[1].status, StepStatus::Closed);
+    let canceled = decide(
+        &t.request,
+        Command::Cancel { reason: None },
+        &Actor::admin(UserId::new("ada").unwrap()),
+        &shrunk,
+        at_hour(2),
+    );
+    assert_eq!(
+        canceled.unwrap().request.steps[1].status,
+        StepStatus::Closed
+    );
 }
 
 #[test]

@@ -25,7 +25,11 @@ pub struct AuditQuery {
 
 /// The audit log (administrators and auditors), oldest first.
 #[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), responses((status = 200, body = Vec<AuditView>), (status = 403, body = ErrorBody)))]
-pub async fn audit(State(state): State<WebState>, Caller(who): Caller, Query(q): Query<AuditQuery>) -> Result<Json<Vec<AuditView>>, ApiError> {
+pub async fn audit(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
     let filter = AuditFilter {
         request: q.request.map(RequestNumber),
         actor: q.actor,
@@ -49,16 +53,32 @@ pub struct OutboxQuery {
 
 /// Messages and timers in the outbox (administrators): dead ones are those given up after retries.
 #[utoipa::path(get, path = "/api/v1/admin/outbox", params(OutboxQuery), responses((status = 200, body = Vec<JobView>), (status = 403, body = ErrorBody)))]
-pub async fn outbox(State(state): State<WebState>, Caller(who): Caller, Query(q): Query<OutboxQuery>) -> Result<Json<Vec<JobView>>, ApiError> {
+pub async fn outbox(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Json<Vec<JobView>>, ApiError> {
     if !who.admin {
-        return Err(sesame_app::AppError::Forbidden(String::from("only administrators may read the outbox")).into());
+        return Err(sesame_app::AppError::Forbidden(String::from(
+            "only administrators may read the outbox",
+        ))
+        .into());
     }
     let status = match q.status.as_deref().unwrap_or("dead") {
         "dead" => JobStatus::Dead,
         "pending" => JobStatus::Pending,
-        other => return Err(ApiError::bad_request(format!("status {other:?} is not one of pending, dead"))),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "status {other:?} is not one of pending, dead"
+            )))
+        }
     };
-    let jobs = state.app.store().jobs(status, q.limit.unwrap_or(100).clamp(1, 1000)).await.map_err(sesame_app::AppError::from)?;
+    let jobs = state
+        .app
+        .store()
+        .jobs(status, q.limit.unwrap_or(100).clamp(1, 1000))
+        .await
+        .map_err(sesame_app::AppError::from)?;
     Ok(Json(
         jobs.iter()
             .map(|j| JobView {
@@ -83,7 +103,11 @@ pub async fn outbox(State(state): State<WebState>, Caller(who): Caller, Query(q)
 
 /// Retry a dead message (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", params(("id" = i64, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn retry(State(state): State<WebState>, Caller(who): Caller, Path(id): Path<i64>) -> Result<axum::http::StatusCode, ApiError> {
+pub async fn retry(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
     if state.app.requeue_job(&who, id).await? {
         Ok(axum::http::StatusCode::NO_CONTENT)
     } else {

@@ -62,13 +62,19 @@ fn require_directory_reader(who: &sesame_app::Principal) -> Result<(), ApiError>
     if who.admin || who.auditor {
         Ok(())
     } else {
-        Err(sesame_app::AppError::Forbidden(String::from("only administrators and auditors may list the directory")).into())
+        Err(sesame_app::AppError::Forbidden(String::from(
+            "only administrators and auditors may list the directory",
+        ))
+        .into())
     }
 }
 
 /// Everyone in the directory (administrators and auditors).
 #[utoipa::path(get, path = "/api/v1/directory/users", responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
-pub async fn users(State(state): State<WebState>, Caller(who): Caller) -> Result<Json<Vec<UserView>>, ApiError> {
+pub async fn users(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<UserView>>, ApiError> {
     require_directory_reader(&who)?;
     let directory = state.app.directory();
     Ok(Json(
@@ -92,13 +98,23 @@ pub async fn users(State(state): State<WebState>, Caller(who): Caller) -> Result
 /// Create or replace a person (administrators).
 #[utoipa::path(put, path = "/api/v1/directory/users/{id}", params(("id" = String, Path)), request_body = UserBody,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn put_user(State(state): State<WebState>, Caller(who): Caller, Path(id): Path<String>, Body(body): Body<UserBody>) -> Result<StatusCode, ApiError> {
+pub async fn put_user(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<UserBody>,
+) -> Result<StatusCode, ApiError> {
     let user = User {
         id: UserId::new(id).map_err(bad)?,
         email: body.email.trim().to_owned(),
         display_name: body.display_name.trim().to_owned(),
         manager: body.manager.map(UserId::new).transpose().map_err(bad)?,
-        groups: body.groups.into_iter().map(GroupId::new).collect::<Result<BTreeSet<_>, _>>().map_err(bad)?,
+        groups: body
+            .groups
+            .into_iter()
+            .map(GroupId::new)
+            .collect::<Result<BTreeSet<_>, _>>()
+            .map_err(bad)?,
         chat: body.chat,
         active: body.active,
     };
@@ -108,7 +124,10 @@ pub async fn put_user(State(state): State<WebState>, Caller(who): Caller, Path(i
 
 /// Every group with its active members (administrators and auditors).
 #[utoipa::path(get, path = "/api/v1/directory/groups", responses((status = 200, body = Vec<GroupView>), (status = 403, body = ErrorBody)))]
-pub async fn groups(State(state): State<WebState>, Caller(who): Caller) -> Result<Json<Vec<GroupView>>, ApiError> {
+pub async fn groups(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+) -> Result<Json<Vec<GroupView>>, ApiError> {
     require_directory_reader(&who)?;
     let directory = state.app.directory();
     Ok(Json(
@@ -118,7 +137,11 @@ pub async fn groups(State(state): State<WebState>, Caller(who): Caller) -> Resul
                 id: g.id.to_string(),
                 name: g.name.clone(),
                 description: g.description.clone(),
-                members: directory.members(&g.id).iter().map(ToString::to_string).collect(),
+                members: directory
+                    .members(&g.id)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
             })
             .collect(),
     ))
@@ -127,8 +150,17 @@ pub async fn groups(State(state): State<WebState>, Caller(who): Caller) -> Resul
 /// Create or replace a group (administrators).
 #[utoipa::path(put, path = "/api/v1/directory/groups/{id}", params(("id" = String, Path)), request_body = GroupBody,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn put_group(State(state): State<WebState>, Caller(who): Caller, Path(id): Path<String>, Body(body): Body<GroupBody>) -> Result<StatusCode, ApiError> {
-    let group = Group { id: GroupId::new(id).map_err(bad)?, name: body.name.trim().to_owned(), description: body.description.trim().to_owned() };
+pub async fn put_group(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<GroupBody>,
+) -> Result<StatusCode, ApiError> {
+    let group = Group {
+        id: GroupId::new(id).map_err(bad)?,
+        name: body.name.trim().to_owned(),
+        description: body.description.trim().to_owned(),
+    };
     state.app.upsert_group(&who, group).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use sesame_core::flow::{Flow, QuestionKind};
-use sesame_core::request::{StepStatus, State};
+use sesame_core::request::{State, StepStatus};
 use sesame_core::{Request, Timestamp};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -95,12 +95,22 @@ impl From<&Flow> for FlowView {
                     max_length: None,
                     min: None,
                     max: None,
-                    shown_if: q.shown_if.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+                    shown_if: q
+                        .shown_if
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
                 };
                 match &q.kind {
-                    QuestionKind::Text { max_length } | QuestionKind::Textarea { max_length } => v.max_length = Some(*max_length),
-                    QuestionKind::Select { options } | QuestionKind::MultiSelect { options } => v.options = Some(options.clone()),
-                    QuestionKind::Duration { max } => v.max = max.map(|m| serde_json::json!(m.to_string())),
+                    QuestionKind::Text { max_length } | QuestionKind::Textarea { max_length } => {
+                        v.max_length = Some(*max_length)
+                    }
+                    QuestionKind::Select { options } | QuestionKind::MultiSelect { options } => {
+                        v.options = Some(options.clone())
+                    }
+                    QuestionKind::Duration { max } => {
+                        v.max = max.map(|m| serde_json::json!(m.to_string()))
+                    }
                     QuestionKind::Number { min, max, .. } => {
                         v.min = *min;
                         v.max = max.map(|m| serde_json::json!(m));
@@ -250,7 +260,11 @@ pub struct RequestView {
 }
 
 fn decision(d: &sesame_core::request::Decision) -> DecisionView {
-    DecisionView { by: d.by.to_string(), at: time(d.at), comment: d.comment.clone() }
+    DecisionView {
+        by: d.by.to_string(),
+        at: time(d.at),
+        comment: d.comment.clone(),
+    }
 }
 
 impl RequestView {
@@ -290,7 +304,11 @@ impl RequestView {
                 State::PendingApproval { step } => Some(step),
                 _ => None,
             },
-            answers: r.answers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            answers: r
+                .answers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
             justification: r.justification.clone(),
             duration: r.duration.map(|d| d.to_string()),
             steps,
@@ -304,12 +322,24 @@ impl RequestView {
             }),
             access_starts_at: r.access_starts_at.map(time),
             access_ends_at: r.access_ends_at.map(time),
-            outcome: r.outcome.as_ref().map(|o| OutcomeView { by: o.by.clone(), at: time(o.at), reason: o.reason.clone() }),
+            outcome: r.outcome.as_ref().map(|o| OutcomeView {
+                by: o.by.clone(),
+                at: time(o.at),
+                reason: o.reason.clone(),
+            }),
             created_at: time(r.created_at),
             updated_at: time(r.updated_at),
             version: r.version,
-            your_duty: r.duties().into_iter().find(|(u, _)| u == viewer).map(|(_, d)| d.name().to_owned()),
-            url: format!("{}/requests/{}", public_url.trim_end_matches('/'), r.number.0),
+            your_duty: r
+                .duties()
+                .into_iter()
+                .find(|(u, _)| u == viewer)
+                .map(|(_, d)| d.name().to_owned()),
+            url: format!(
+                "{}/requests/{}",
+                public_url.trim_end_matches('/'),
+                r.number.0
+            ),
         }
     }
 }
@@ -332,7 +362,13 @@ pub struct CommentView {
 
 impl From<&sesame_app::Comment> for CommentView {
     fn from(c: &sesame_app::Comment) -> Self {
-        CommentView { id: c.id, author: c.author.to_string(), text: c.text.clone(), source: c.source.clone(), created_at: time(c.created_at) }
+        CommentView {
+            id: c.id,
+            author: c.author.to_string(),
+            text: c.text.clone(),
+            source: c.source.clone(),
+            created_at: time(c.created_at),
+        }
     }
 }
 
@@ -349,7 +385,14 @@ pub struct AuditView {
 
 impl From<&sesame_app::AuditRecord> for AuditView {
     fn from(a: &sesame_app::AuditRecord) -> Self {
-        AuditView { id: a.id, request: a.request.map(|r| r.0), at: time(a.at), actor: a.actor.clone(), kind: a.kind.clone(), detail: a.detail.clone() }
+        AuditView {
+            id: a.id,
+            request: a.request.map(|r| r.0),
+            at: time(a.at),
+            actor: a.actor.clone(),
+            kind: a.kind.clone(),
+            detail: a.detail.clone(),
+        }
     }
 }
 

@@ -17,15 +17,24 @@ pub fn routes() -> Router<WebState> {
         .route("/api/v1/me", get(catalog::me))
         .route("/api/v1/catalog", get(catalog::catalog))
         .route("/api/v1/flows/{id}", get(catalog::flow))
-        .route("/api/v1/requests", post(requests::create).get(requests::list))
+        .route(
+            "/api/v1/requests",
+            post(requests::create).get(requests::list),
+        )
         .route("/api/v1/requests/{number}", get(requests::get))
         .route("/api/v1/requests/{number}/approve", post(requests::approve))
         .route("/api/v1/requests/{number}/deny", post(requests::deny))
         .route("/api/v1/requests/{number}/cancel", post(requests::cancel))
-        .route("/api/v1/requests/{number}/complete", post(requests::complete))
+        .route(
+            "/api/v1/requests/{number}/complete",
+            post(requests::complete),
+        )
         .route("/api/v1/requests/{number}/fail", post(requests::fail))
         .route("/api/v1/requests/{number}/revoke", post(requests::revoke))
-        .route("/api/v1/requests/{number}/comments", get(requests::comments).post(requests::add_comment))
+        .route(
+            "/api/v1/requests/{number}/comments",
+            get(requests::comments).post(requests::add_comment),
+        )
         .route("/api/v1/requests/{number}/audit", get(requests::audit))
         .route("/api/v1/audit", get(admin::audit))
         .route("/api/v1/admin/outbox", get(admin::outbox))
@@ -59,7 +68,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A token from `sesame token create`")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `sesame token create`"))
+                    .build(),
+            ),
         );
     }
 }
@@ -69,5 +83,8 @@ pub fn openapi_json() -> String {
 }
 
 async fn openapi() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json())
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_json(),
+    )
 }

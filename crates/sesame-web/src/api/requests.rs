@@ -30,13 +30,28 @@ pub async fn create(
         None => None,
         Some(v) => {
             let key = v.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 200);
-            let key = key.ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
+            let key = key.ok_or_else(|| {
+                ApiError::bad_request("Idempotency-Key must be 1 to 200 visible ASCII characters")
+            })?;
             // Keys are scoped to the caller so one person's key can never return another's request.
             Some(format!("api:{}:{key}", who.user))
         }
     };
-    let answers = RawSubmission { answers: body.answers, justification: body.justification, duration: body.duration };
-    let request = state.app.submit(&who, &body.flow, body.on_behalf_of.as_deref(), answers, key.as_deref()).await?;
+    let answers = RawSubmission {
+        answers: body.answers,
+        justification: body.justification,
+        duration: body.duration,
+    };
+    let request = state
+        .app
+        .submit(
+            &who,
+            &body.flow,
+            body.on_behalf_of.as_deref(),
+            answers,
+            key.as_deref(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, view(&state, &who, &request)))
 }
 
@@ -55,34 +70,78 @@ pub struct ListQuery {
 
 /// List requests, newest first.
 #[utoipa::path(get, path = "/api/v1/requests", params(ListQuery), responses((status = 200, body = RequestList), (status = 400, body = ErrorBody)))]
-pub async fn list(State(state): State<WebState>, Caller(who): Caller, Query(q): Query<ListQuery>) -> Result<Json<RequestList>, ApiError> {
+pub async fn list(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<RequestList>, ApiError> {
     let scope = match q.scope.as_deref().unwrap_or("mine") {
         "mine" => RequestScope::Mine,
         "waiting" => RequestScope::WaitingOnMe,
         "all" => RequestScope::All,
-        other => return Err(ApiError::bad_request(format!("scope {other:?} is not one of mine, waiting, all"))),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "scope {other:?} is not one of mine, waiting, all"
+            )))
+        }
     };
-    let states: Vec<String> = q.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-    if let Some(bad) = states.iter().find(|s| !sesame_core::State::NAMES.contains(&s.as_str())) {
-        return Err(ApiError::bad_request(format!("state {bad:?} is not one of {}", sesame_core::State::NAMES.join(", "))));
+    let states: Vec<String> = q
+        .state
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = states
+        .iter()
+        .find(|s| !sesame_core::State::NAMES.contains(&s.as_str()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "state {bad:?} is not one of {}",
+            sesame_core::State::NAMES.join(", ")
+        )));
     }
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("limit must be 1 to 500"));
     }
-    let requests = state.app.list_requests(&who, scope, states, q.before.map(RequestNumber), limit).await?;
-    let next_before = if requests.len() as u32 == limit { requests.last().map(|r| r.number.0) } else { None };
-    Ok(Json(RequestList { requests: requests.iter().map(|r| RequestView::new(r, &who.user, &state.public_url)).collect(), next_before }))
+    let requests = state
+        .app
+        .list_requests(&who, scope, states, q.before.map(RequestNumber), limit)
+        .await?;
+    let next_before = if requests.len() as u32 == limit {
+        requests.last().map(|r| r.number.0)
+    } else {
+        None
+    };
+    Ok(Json(RequestList {
+        requests: requests
+            .iter()
+            .map(|r| RequestView::new(r, &who.user, &state.public_url))
+            .collect(),
+        next_before,
+    }))
 }
 
 /// One request, if the caller may see it (otherwise 404, so numbers cannot be probed).
 #[utoipa::path(get, path = "/api/v1/requests/{number}", params(("number" = i64, Path)), responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>) -> Result<Json<RequestView>, ApiError> {
+pub async fn get(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+) -> Result<Json<RequestView>, ApiError> {
     let request = state.app.request_for(&who, RequestNumber(number)).await?;
     Ok(view(&state, &who, &request))
 }
 
-async fn act(state: &WebState, who: &sesame_app::Principal, number: i64, command: Command) -> Result<Json<RequestView>, ApiError> {
+async fn act(
+    state: &WebState,
+    who: &sesame_app::Principal,
+    number: i64,
+    command: Command,
+) -> Result<Json<RequestView>, ApiError> {
     let request = state.app.act(who, RequestNumber(number), command).await?;
     Ok(view(state, who, &request))
 }
@@ -90,52 +149,134 @@ async fn act(state: &WebState, who: &sesame_app::Principal, number: i64, command
 /// Approve the step waiting on the caller.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/approve", params(("number" = i64, Path)), request_body = ApproveBody,
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn approve(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>, body: Option<Body<ApproveBody>>) -> Result<Json<RequestView>, ApiError> {
+pub async fn approve(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+    body: Option<Body<ApproveBody>>,
+) -> Result<Json<RequestView>, ApiError> {
     let body = body.map(|b| b.0).unwrap_or_default();
-    act(&state, &who, number, Command::Approve { step: body.step, comment: body.comment }).await
+    act(
+        &state,
+        &who,
+        number,
+        Command::Approve {
+            step: body.step,
+            comment: body.comment,
+        },
+    )
+    .await
 }
 
 /// Deny the request, with a reason.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/deny", params(("number" = i64, Path)), request_body = DenyBody,
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn deny(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>, Body(body): Body<DenyBody>) -> Result<Json<RequestView>, ApiError> {
-    act(&state, &who, number, Command::Deny { step: body.step, reason: body.reason }).await
+pub async fn deny(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+    Body(body): Body<DenyBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    act(
+        &state,
+        &who,
+        number,
+        Command::Deny {
+            step: body.step,
+            reason: body.reason,
+        },
+    )
+    .await
 }
 
 /// Cancel a request that is still waiting for approval (the requester, or an administrator).
 #[utoipa::path(post, path = "/api/v1/requests/{number}/cancel", params(("number" = i64, Path)), request_body = ReasonBody,
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn cancel(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>, body: Option<Body<ReasonBody>>) -> Result<Json<RequestView>, ApiError> {
+pub async fn cancel(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+    body: Option<Body<ReasonBody>>,
+) -> Result<Json<RequestView>, ApiError> {
     let body = body.map(|b| b.0).unwrap_or_default();
-    act(&state, &who, number, Command::Cancel { reason: body.reason }).await
+    act(
+        &state,
+        &who,
+        number,
+        Command::Cancel {
+            reason: body.reason,
+        },
+    )
+    .await
 }
 
 /// Mark a manual fulfilment task done.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/complete", params(("number" = i64, Path)), request_body = NoteBody,
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn complete(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>, body: Option<Body<NoteBody>>) -> Result<Json<RequestView>, ApiError> {
+pub async fn complete(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+    body: Option<Body<NoteBody>>,
+) -> Result<Json<RequestView>, ApiError> {
     let body = body.map(|b| b.0).unwrap_or_default();
-    act(&state, &who, number, Command::CompleteFulfilment { note: body.note }).await
+    act(
+        &state,
+        &who,
+        number,
+        Command::CompleteFulfilment { note: body.note },
+    )
+    .await
 }
 
 /// Report that a manual fulfilment task cannot be done.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/fail", params(("number" = i64, Path)), request_body = RequiredReasonBody,
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn fail(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>, Body(body): Body<RequiredReasonBody>) -> Result<Json<RequestView>, ApiError> {
-    act(&state, &who, number, Command::FailFulfilment { reason: body.reason }).await
+pub async fn fail(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+    Body(body): Body<RequiredReasonBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    act(
+        &state,
+        &who,
+        number,
+        Command::FailFulfilment {
+            reason: body.reason,
+        },
+    )
+    .await
 }
 
 /// End granted access now (the requester relinquishing it, or an administrator).
 #[utoipa::path(post, path = "/api/v1/requests/{number}/revoke", params(("number" = i64, Path)), request_body = ReasonBody,
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn revoke(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>, body: Option<Body<ReasonBody>>) -> Result<Json<RequestView>, ApiError> {
+pub async fn revoke(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+    body: Option<Body<ReasonBody>>,
+) -> Result<Json<RequestView>, ApiError> {
     let body = body.map(|b| b.0).unwrap_or_default();
-    act(&state, &who, number, Command::Revoke { reason: body.reason }).await
+    act(
+        &state,
+        &who,
+        number,
+        Command::Revoke {
+            reason: body.reason,
+        },
+    )
+    .await
 }
 
 /// The request's comments, oldest first.
 #[utoipa::path(get, path = "/api/v1/requests/{number}/comments", params(("number" = i64, Path)), responses((status = 200, body = Vec<CommentView>), (status = 404, body = ErrorBody)))]
-pub async fn comments(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>) -> Result<Json<Vec<CommentView>>, ApiError> {
+pub async fn comments(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+) -> Result<Json<Vec<CommentView>>, ApiError> {
     let comments = state.app.comments(&who, RequestNumber(number)).await?;
     Ok(Json(comments.iter().map(CommentView::from).collect()))
 }
@@ -143,14 +284,26 @@ pub async fn comments(State(state): State<WebState>, Caller(who): Caller, Path(n
 /// Comment on a request (anyone taking part in it, or an administrator).
 #[utoipa::path(post, path = "/api/v1/requests/{number}/comments", params(("number" = i64, Path)), request_body = CommentBody,
     responses((status = 201, body = CommentView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn add_comment(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>, Body(body): Body<CommentBody>) -> Result<(StatusCode, Json<CommentView>), ApiError> {
-    let comment = state.app.comment(&who, RequestNumber(number), &body.text, "api").await?;
+pub async fn add_comment(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+    Body(body): Body<CommentBody>,
+) -> Result<(StatusCode, Json<CommentView>), ApiError> {
+    let comment = state
+        .app
+        .comment(&who, RequestNumber(number), &body.text, "api")
+        .await?;
     Ok((StatusCode::CREATED, Json(CommentView::from(&comment))))
 }
 
 /// The request's audit trail, oldest first.
 #[utoipa::path(get, path = "/api/v1/requests/{number}/audit", params(("number" = i64, Path)), responses((status = 200, body = Vec<AuditView>), (status = 404, body = ErrorBody)))]
-pub async fn audit(State(state): State<WebState>, Caller(who): Caller, Path(number): Path<i64>) -> Result<Json<Vec<AuditView>>, ApiError> {
+pub async fn audit(
+    State(state): State<WebState>,
+    Caller(who): Caller,
+    Path(number): Path<i64>,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
     let records = state.app.request_audit(&who, RequestNumber(number)).await?;
     Ok(Json(records.iter().map(AuditView::from).collect()))
 }

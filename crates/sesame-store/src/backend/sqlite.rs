@@ -1,0 +1,217 @@
+//! The SQLite backend: one file in WAL mode, a writer pool of exactly one connection and a reader
+//! pool of four.
+//!
+//! One writer connection serialises writes inside the process. SQLite allows one writer at a time
+//! anyway; queueing in the pool instead of in SQLite's lock avoids `SQLITE_BUSY` and the deadlock
+//! that deferred transactions hit when two of them try to upgrade from reading to writing. Write
+//! transactions start with `BEGIN IMMEDIATE` for the same reason when another process (the CLI, say)
+//! writes at the same time; the 5 s busy timeout covers that case. Readers never block the writer in
+//! WAL mode, and the writer never blocks them.
+//!
+//! Transitions (the hot path: several per request) are stored with group commit by one task that
+//! owns the writer between batches; see `batch`. Everything else writes through the writer pool.
+//!
+//! `synchronous=NORMAL` in WAL mode syncs the log at checkpoints, not at every commit: a committed
+//! transaction survives a process crash or `kill -9`; a power loss or OS crash may lose the last
+//! transactions but never corrupts the database.
+
+use crate::audit::{AuditFilter, AuditRecord, AuditRow, EncodedAudit};
+use crate::directory::{decode_group, decode_user, encode_group, encode_user};
+use crate::error::{
+    db, is_check_violation, is_foreign_key_violation, is_unique_violation, migrate_error,
+    StoreError,
+};
+use crate::jobs::{
+    bounded_error, ordering_key, Job, JobCounts, JobId, JobRow, JobStatus, NewJob, JOB_COLUMNS,
+    ORDERING_KEY_PREFIX,
+};
+use crate::requests::{
+    clamp_limit, Comment, CommentRow, EncodedTransition, RequestFilter, RequestRow,
+};
+use crate::tokens::{NewToken, TokenRecord, TokenRow, TOKEN_COLUMNS};
+use crate::url::redact;
+use sesame_core::{
+    AuditEvent, Group, Notice, Request, RequestNumber, Timestamp, Transition, User, UserId,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, QueryBuilder, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+type DB = sqlx::Sqlite;
+
+/// The reader pool's size: enough for the portal's and the API's reads to overlap with the writer.
+const READERS: u32 = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const WRITER_STATEMENT_CACHE: usize = 1000;
+
+mod batch;
+
+use batch::{Batcher, Failure, Rows, Write};
+
+#[derive(Clone, Debug)]
+pub(crate) struct Pools {
+    writer: Pool<DB>,
+    reader: Pool<DB>,
+    /// Stores transitions with group commit; see `batch`.
+    batcher: Batcher,
+}
+
+/// SQLite serialises claims through the one writer connection, so rows need no lock clause.
+macro_rules! claim_lock {
+    () => {
+        ""
+    };
+}
+
+impl Pools {
+    pub(crate) async fn connect(url: &str, in_memory: bool) -> Result<Pools, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::InvalidUrl(format!("{}: {e}", redact(url))))?
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        if in_memory {
+            // Every connection to `:memory:` is a database of its own: one connection serves all, and
+            // it is never closed while the store lives.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+                .map_err(db)?;
+            return Ok(Pools {
+                batcher: Batcher::start(pool.clone()),
+                writer: pool.clone(),
+                reader: pool,
+            });
+        }
+        if let Some(parent) = options
+            .get_filename()
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| {
+                StoreError::Database(format!(
+                    "cannot create the directory {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+        // Savepoint and statement journals in memory: each write of a batch runs under a savepoint,
+        // and on disk its journal cost a `pwrite` for every page the write touched.
+        let options = options
+            .create_if_missing(true)
+            .synchronous(SqliteSynchronous::Normal)
+            .pragma("temp_store", "memory");
+        // The writer connects first: it creates the file and switches it to WAL, which is permanent.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .test_before_acquire(false)
+            .connect_with(
+                options
+                    .clone()
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // Multi-row statements (a batch of completed jobs, say) differ by their number
+                    // of rows; keep the common shapes prepared.
+                    .statement_cache_capacity(WRITER_STATEMENT_CACHE),
+            )
+            .await
+            .map_err(db)?;
+        // `query_only` makes an accidental write through a reader fail instead of competing with
+        // the writer for the lock.
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .test_before_acquire(false)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .map_err(db)?;
+        Ok(Pools {
+            batcher: Batcher::start(writer.clone()),
+            writer,
+            reader,
+        })
+    }
+
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.writer)
+            .await
+            .map_err(migrate_error)
+    }
+
+    pub(crate) async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    /// `BEGIN IMMEDIATE` takes the write lock at once, so a transaction never fails half-way to
+    /// upgrade its lock when another process writes.
+    async fn begin_write(&self) -> Result<Transaction<'static, DB>, StoreError> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+}
+
+impl Pools {
+    pub(crate) async fn create_request(
+        &self,
+        t: &Transition,
+        client_key: Option<&str>,
+    ) -> Result<Request, StoreError> {
+        let rows = Rows::new(EncodedTransition::new(t)?);
+        let write = Write::Create {
+            rows,
+            client_key: client_key.map(str::to_owned),
+        };
+        match self.batcher.write(write).await? {
+            Ok(Some(number)) => Ok(stored(t, number, 1)),
+            Ok(None) => Err(StoreError::Database(String::from(
+                "the new request got no number",
+            ))),
+            Err(Failure::Duplicate) if client_key.is_some() => {
+                Err(self.duplicate_key(client_key).await)
+            }
+            Err(Failure::Duplicate | Failure::Conflict) => Err(StoreError::Database(String::from(
+                "storing the request broke a constraint",
+            ))),
+            Err(Failure::Other(message)) => Err(StoreError::Database(message)),
+        }
+    }
+
+    pub(crate) async fn save_transition(
+        &self,
+        t: &Transition,
+        expected_version: i64,
+        completes_job: Option<JobId>,
+    ) -> Result<Request, StoreError> {
+        let rows = Rows::new(EncodedTransition::new(t)?);
+        let number = t.request.number.0;
+        match self
+            .batcher
+            .write(Write::Save {
+                rows,
+                expected_version,
+                completes_job,
+            })
+            .await?
+        {
+            Ok(_) => Ok(stored(t, number, expected_version.saturating_add(1))),
+            Err(Failure::Conflict) => Err(self.conflict_or_missing(number).await),
+            Err(Failure::Duplicate) => Err(StoreError::Database(String::from(
+                "storing the change broke a constraint",
+            ))),
+            Err(Failure::Other(message)) => Err(StoreError::Database(message)),
+        }
+    }
+}
+
+include!("shared/writes.rs");
+include!("shared/requests.rs");
+include!("shared/records.rs");
+include!("shared/jobs.rs");

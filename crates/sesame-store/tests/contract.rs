@@ -1,0 +1,125 @@
+//! The store contract: every story is written once as `async fn(Store)` and runs against SQLite (a
+//! fresh file each) and against PostgreSQL (a fresh database each) when `SESAME_TEST_POSTGRES_URL`
+//! names an admin URL such as `postgres://postgres@127.0.0.1:5433/postgres`. Without it the
+//! PostgreSQL runs print a note and pass, except in CI (env `CI` set), where they fail.
+
+#[path = "contract/fixtures.rs"]
+mod fixtures;
+#[path = "contract/jobs.rs"]
+mod jobs;
+#[path = "contract/records.rs"]
+mod records;
+#[path = "contract/requests.rs"]
+mod requests;
+
+use sesame_store::{create_test_database, Backend, Store};
+use std::future::Future;
+
+async fn on_sqlite<F, Fut>(story: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // A directory that does not exist yet: the store creates it.
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("data").join("sesame.db").display()
+    );
+    let store = Store::connect(&url).await.expect("connect to SQLite");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    store.migrate().await.expect("migrate SQLite");
+    story(store.clone()).await;
+    store.close().await;
+}
+
+async fn on_postgres<F, Fut>(story: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let admin_url = match std::env::var("SESAME_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "SESAME_TEST_POSTGRES_URL is not set, and in CI the PostgreSQL contract must run"
+            )
+        }
+        _ => {
+            eprintln!("note: SESAME_TEST_POSTGRES_URL is not set; the PostgreSQL run of this story is skipped");
+            return;
+        }
+    };
+    let url = create_test_database(&admin_url)
+        .await
+        .expect("create a test database");
+    let store = Store::connect(&url).await.expect("connect to PostgreSQL");
+    assert_eq!(store.backend(), Backend::Postgres);
+    store.migrate().await.expect("migrate PostgreSQL");
+    story(store.clone()).await;
+    store.close().await;
+}
+
+/// One test module per story, with a test per database.
+macro_rules! contract {
+    ($($module:ident :: $story:ident),* $(,)?) => {
+        $(
+            mod $story {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    crate::on_sqlite(crate::$module::$story).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    crate::on_postgres(crate::$module::$story).await;
+                }
+            }
+        )*
+    };
+}
+
+contract!(
+    requests::a_created_request_reads_back_equal,
+    requests::request_numbers_are_sequential,
+    requests::a_reused_client_key_names_the_first_request_and_writes_nothing,
+    requests::a_stale_version_is_refused_and_writes_nothing,
+    requests::a_whole_lifecycle_moves_duties_along,
+    requests::lists_filter_and_page,
+    requests::a_comment_is_stored_with_its_audit_row_and_a_job,
+    requests::concurrent_writers_of_one_version_get_one_winner,
+    requests::concurrent_creates_with_one_client_key_make_one_request,
+    records::the_audit_trail_is_append_only,
+    records::directory_upserts_load_and_bump_the_version,
+    records::tokens_are_found_by_hash_and_revoked_once,
+    records::inbound_keys_are_remembered_once,
+    records::the_store_answers_pings,
+    jobs::claims_respect_run_at_and_per_request_order,
+    jobs::notices_of_different_requests_do_not_wait_for_each_other,
+    jobs::a_leased_job_is_not_claimed_again_until_its_lease_ends,
+    jobs::retry_bury_and_requeue,
+    jobs::a_fired_timer_is_deleted_with_the_change_it_caused,
+    jobs::completed_jobs_are_deleted_in_one_batch,
+    jobs::concurrent_claims_never_share_a_job,
+);
+
+#[tokio::test]
+async fn an_in_memory_database_works_for_quick_checks() {
+    let store = Store::connect("sqlite::memory:").await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let request = fixtures::create(&store, "alice", fixtures::T0).await;
+    assert_eq!(
+        store.request(request.number).await.expect("read"),
+        Some(request)
+    );
+}
+
+#[tokio::test]
+async fn unknown_urls_are_refused() {
+    let refused = Store::connect("mysql://root:hunter2@localhost/sesame").await;
+    let message = refused.expect_err("mysql is not supported").to_string();
+    assert!(
+        message.contains("invalid database URL") && !message.contains("hunter2"),
+        "{message}"
+    );
+}

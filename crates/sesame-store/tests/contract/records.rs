@@ -1,0 +1,288 @@
+//! Stories about the audit trail, the directory, API tokens and inbound de-duplication.
+
+use crate::fixtures::*;
+use sesame_core::{RequestNumber, Timestamp};
+use sesame_store::{AuditFilter, Backend, NewToken, Store};
+
+pub async fn the_audit_trail_is_append_only(store: Store) {
+    let request = create(&store, "alice", T0).await;
+    let on_request = store
+        .audit(&AuditFilter {
+            request: Some(request.number),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit")
+        .len();
+    store
+        .append_audit(None, &event("directory_reloaded", T0 + SECOND))
+        .await
+        .expect("append");
+    store
+        .append_audit(Some(request.number), &event("note", T0 + 2 * SECOND))
+        .await
+        .expect("append");
+    let all = store.audit(&AuditFilter::default()).await.expect("audit");
+    assert_eq!(all.len(), on_request + 2);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    let last = all.last().expect("rows");
+    assert_eq!(
+        (last.kind.as_str(), last.request, last.at),
+        ("note", Some(request.number), Timestamp(T0 + 2 * SECOND))
+    );
+    assert_eq!(last.detail, serde_json::json!({ "note": "note" }));
+
+    let only = |filter: AuditFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .audit(&filter)
+                .await
+                .expect("audit")
+                .into_iter()
+                .map(|r| r.kind)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        only(AuditFilter {
+            kind: Some(String::from("directory_reloaded")),
+            ..Default::default()
+        })
+        .await,
+        ["directory_reloaded"]
+    );
+    assert_eq!(
+        only(AuditFilter {
+            since: Some(Timestamp(T0 + SECOND)),
+            ..Default::default()
+        })
+        .await,
+        ["directory_reloaded", "note"]
+    );
+    assert_eq!(
+        only(AuditFilter {
+            since: Some(Timestamp(T0 + SECOND)),
+            until: Some(Timestamp(T0 + 2 * SECOND)),
+            ..Default::default()
+        })
+        .await,
+        ["directory_reloaded"]
+    );
+    assert_eq!(
+        only(AuditFilter {
+            after_id: Some(all[all.len() - 2].id),
+            ..Default::default()
+        })
+        .await,
+        ["note"]
+    );
+    assert_eq!(
+        only(AuditFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .len(),
+        1
+    );
+    assert_eq!(
+        only(AuditFilter {
+            actor: Some(String::from("alice")),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        all.iter().filter(|r| r.actor == "alice").count()
+    );
+    assert!(only(AuditFilter {
+        request: Some(RequestNumber(request.number.0 + 1000)),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+
+    // The database itself refuses to change or delete audit rows.
+    for sql in [
+        "UPDATE audit SET actor = 'mallory'",
+        "DELETE FROM audit",
+        "DELETE FROM audit WHERE kind = 'note'",
+    ] {
+        let refused = store.execute_raw_for_tests(sql).await;
+        let message = refused.expect_err(sql).to_string();
+        assert!(message.contains("append-only"), "{sql}: {message}");
+    }
+    if store.backend() == Backend::Postgres {
+        assert!(
+            store.execute_raw_for_tests("TRUNCATE audit").await.is_err(),
+            "TRUNCATE is refused too"
+        );
+    }
+    assert_eq!(
+        store.audit(&AuditFilter::default()).await.expect("audit"),
+        all
+    );
+}
+
+pub async fn directory_upserts_load_and_bump_the_version(store: Store) {
+    assert_eq!(store.directory_version().await.expect("version"), 0);
+    assert_eq!(
+        store.load_directory().await.expect("load"),
+        (vec![], vec![])
+    );
+    let alice = person("alice", Some("carol"));
+    let carol = person("carol", None);
+    store
+        .upsert_group(&employees(), &event("group_saved", T0))
+        .await
+        .expect("group");
+    store
+        .upsert_user(&carol, &event("user_saved", T0))
+        .await
+        .expect("carol");
+    store
+        .upsert_user(&alice, &event("user_saved", T0))
+        .await
+        .expect("alice");
+    assert_eq!(store.directory_version().await.expect("version"), 3);
+    assert_eq!(
+        store.load_directory().await.expect("load"),
+        (vec![alice.clone(), carol.clone()], vec![employees()])
+    );
+
+    let mut renamed = alice.clone();
+    renamed.display_name = String::from("Alice Liddell");
+    renamed.active = false;
+    store
+        .upsert_user(&renamed, &event("user_saved", T0 + 1))
+        .await
+        .expect("update alice");
+    assert_eq!(store.directory_version().await.expect("version"), 4);
+    let (users, _) = store.load_directory().await.expect("load");
+    assert_eq!(users, vec![renamed, carol]);
+    let audited = store
+        .audit(&AuditFilter {
+            kind: Some(String::from("user_saved")),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(audited.len(), 3);
+    assert!(audited.iter().all(|r| r.request.is_none()));
+}
+
+pub async fn tokens_are_found_by_hash_and_revoked_once(store: Store) {
+    let new = NewToken {
+        name: String::from("ci"),
+        user: user_id("alice"),
+        hash: String::from("sha256:aaaa"),
+        created_at: Timestamp(T0),
+        expires_at: Some(Timestamp(T0 + DAY)),
+    };
+    let token = store
+        .create_token(&new, &event("token_created", T0))
+        .await
+        .expect("create");
+    assert_eq!(
+        (token.name.as_str(), &token.user, token.revoked_at),
+        ("ci", &user_id("alice"), None)
+    );
+    let other = NewToken {
+        name: String::from("cli"),
+        hash: String::from("sha256:bbbb"),
+        expires_at: None,
+        ..new.clone()
+    };
+    let other = store
+        .create_token(&other, &event("token_created", T0))
+        .await
+        .expect("create");
+    assert_eq!(
+        store.token_by_hash("sha256:aaaa").await.expect("lookup"),
+        Some(token.clone())
+    );
+    assert_eq!(
+        store.token_by_hash("sha256:cccc").await.expect("lookup"),
+        None
+    );
+    assert_eq!(
+        store.list_tokens().await.expect("list"),
+        vec![token.clone(), other.clone()]
+    );
+    assert!(token.is_usable(Timestamp(T0 + 1)));
+    assert!(!token.is_usable(Timestamp(T0 + DAY)), "expired");
+
+    assert!(store
+        .revoke_token(token.id, Timestamp(T0 + 5), &event("token_revoked", T0 + 5))
+        .await
+        .expect("revoke"));
+    assert!(!store
+        .revoke_token(token.id, Timestamp(T0 + 6), &event("token_revoked", T0 + 6))
+        .await
+        .expect("again"));
+    assert!(!store
+        .revoke_token(
+            other.id + 1000,
+            Timestamp(T0 + 6),
+            &event("token_revoked", T0 + 6)
+        )
+        .await
+        .expect("unknown"));
+    let revoked = store
+        .token_by_hash("sha256:aaaa")
+        .await
+        .expect("lookup")
+        .expect("still stored");
+    assert_eq!(revoked.revoked_at, Some(Timestamp(T0 + 5)));
+    assert!(!revoked.is_usable(Timestamp(T0 + 6)));
+    let audited = store.audit(&AuditFilter::default()).await.expect("audit");
+    let kinds: Vec<&str> = audited.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["token_created", "token_created", "token_revoked"],
+        "only the revocation that happened is audited"
+    );
+}
+
+pub async fn inbound_keys_are_remembered_once(store: Store) {
+    assert!(store
+        .remember_inbound("slack", "Ev123", Timestamp(T0))
+        .await
+        .expect("first"));
+    assert!(!store
+        .remember_inbound("slack", "Ev123", Timestamp(T0 + 1))
+        .await
+        .expect("again"));
+    assert!(store
+        .remember_inbound("teams", "Ev123", Timestamp(T0 + 2))
+        .await
+        .expect("another source"));
+    assert!(store
+        .remember_inbound("slack", "Ev124", Timestamp(T0 + DAY))
+        .await
+        .expect("another key"));
+    assert_eq!(
+        store
+            .forget_inbound_before(Timestamp(T0 + DAY))
+            .await
+            .expect("forget"),
+        2
+    );
+    assert!(store
+        .remember_inbound("slack", "Ev123", Timestamp(T0 + DAY))
+        .await
+        .expect("forgotten"));
+    assert!(!store
+        .remember_inbound("slack", "Ev124", Timestamp(T0 + DAY))
+        .await
+        .expect("kept"));
+}
+
+pub async fn the_store_answers_pings(store: Store) {
+    store.ping().await.expect("ping");
+    assert_eq!(
+        store.job_counts().await.expect("counts"),
+        sesame_store::JobCounts::default()
+    );
+    assert_eq!(store.next_job_at().await.expect("next"), None);
+}
