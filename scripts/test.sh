@@ -23,4 +23,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (SQLite and PostgreSQL)"
-cargo test --workspace --locked
+log="${TMPDIR:-/tmp}/sesame-test-$$.log"
+cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole run (cargo prints one per test binary, the last often a doc-test
+# binary with nothing in it).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' "$log"
+rm -f "$log"

@@ -101,6 +101,16 @@ impl App {
                 let Some(number) = job.request else {
                     return JobResult::Dead(String::from("a notice without a request"));
                 };
+                if self.inner.notifiers.is_empty() {
+                    // No chat platform is configured, so there is nobody to tell and nothing to
+                    // render: the notice is done without reading the request.
+                    tracing::debug!(
+                        request = number.0,
+                        notice = notice.kind(),
+                        "no notifier configured"
+                    );
+                    return JobResult::Done;
+                }
                 let request = match self.store().request(number).await {
                     Ok(Some(r)) => r,
                     Ok(None) => return JobResult::Dead(format!("request {number} does not exist")),
@@ -126,13 +136,6 @@ impl App {
                             return JobResult::Dead(format!("{}: {reason}", notifier.name()));
                         }
                     }
-                }
-                if self.inner.notifiers.is_empty() {
-                    tracing::debug!(
-                        request = number.0,
-                        notice = notice.kind(),
-                        "no notifier configured; notice recorded only"
-                    );
                 }
                 JobResult::Done
             }
@@ -184,7 +187,8 @@ impl App {
                 .save_transition(&transition, request.version, Some(job))
                 .await
             {
-                Ok(_) => {
+                Ok(saved) => {
+                    self.inner.recent.put(&saved);
                     self.wake_dispatcher();
                     return Ok(true);
                 }

@@ -48,6 +48,7 @@ struct Inner {
     wake: Notify,
     metrics: metrics::Metrics,
     token_cache: tokens::TokenCache,
+    recent: requests::RecentRequests,
 }
 
 /// How to build an [`App`].
@@ -74,6 +75,7 @@ impl App {
                 wake: Notify::new(),
                 metrics: metrics::Metrics::default(),
                 token_cache: tokens::TokenCache::default(),
+                recent: requests::RecentRequests::default(),
             }),
         };
         app.reload_directory().await?;

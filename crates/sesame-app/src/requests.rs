@@ -116,6 +116,7 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
+        self.inner.recent.put(&stored);
         self.metrics().count_transition("submitted");
         self.wake_dispatcher();
         Ok(stored)
@@ -137,6 +138,10 @@ impl App {
     }
 
     /// Applies a person's command, retrying when a concurrent decision changed the request first.
+    ///
+    /// The first attempt may start from the copy this process last wrote (see [`RecentRequests`]):
+    /// the store's version check refuses the write if that copy is stale, and any refusal based on it
+    /// is tried again from a fresh read, so the cache only ever saves a read.
     pub async fn act(
         &self,
         who: &Principal,
@@ -144,26 +149,39 @@ impl App {
         command: Command,
     ) -> Result<Request, AppError> {
         let actor = who.actor();
+        let mut cached = self.inner.recent.get(number);
         for _ in 0..CONFLICT_RETRIES {
-            let request = self.request_for(who, number).await?;
-            let transition = engine::decide(
+            let from_cache = cached.is_some();
+            let request = match cached.take() {
+                Some(r) if who.can_view(&r) => r,
+                _ => self.request_for(who, number).await?,
+            };
+            let transition = match engine::decide(
                 &request,
                 command.clone(),
                 &actor,
                 &self.directory(),
                 self.now(),
-            )?;
+            ) {
+                Ok(t) => t,
+                Err(_) if from_cache => continue,
+                Err(e) => return Err(e.into()),
+            };
             match self
                 .store()
                 .save_transition(&transition, request.version, None)
                 .await
             {
                 Ok(saved) => {
+                    self.inner.recent.put(&saved);
                     self.metrics().count_transition(command.name());
                     self.wake_dispatcher();
                     return Ok(saved);
                 }
-                Err(StoreError::Conflict) => continue,
+                Err(StoreError::Conflict) => {
+                    self.inner.recent.forget(number);
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -261,5 +279,43 @@ impl App {
     /// The current time, exposed for adapters that stamp their own records.
     pub fn time(&self) -> Timestamp {
         self.now()
+    }
+}
+
+/// The requests this process wrote most recently, so that a decision right after a submission or
+/// another decision (the common case: approve, then complete) need not read the request back.
+/// Bounded: when full it starts again empty, which costs only reads.
+#[derive(Default)]
+pub(crate) struct RecentRequests {
+    entries: std::sync::Mutex<std::collections::HashMap<RequestNumber, Request>>,
+}
+
+const RECENT_REQUESTS: usize = 4096;
+
+impl RecentRequests {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<RequestNumber, Request>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn get(&self, number: RequestNumber) -> Option<Request> {
+        self.lock().get(&number).cloned()
+    }
+
+    pub(crate) fn put(&self, request: &Request) {
+        let mut entries = self.lock();
+        if entries.len() >= RECENT_REQUESTS && !entries.contains_key(&request.number) {
+            entries.clear();
+        }
+        if request.state.is_final() {
+            entries.remove(&request.number);
+        } else {
+            entries.insert(request.number, request.clone());
+        }
+    }
+
+    pub(crate) fn forget(&self, number: RequestNumber) {
+        self.lock().remove(&number);
     }
 }

@@ -13,6 +13,10 @@ use sesame_core::{Actor, UserId};
 use sesame_testkit::load::{run_lifecycles, LifecycleTokens};
 use std::sync::Arc;
 
+/// The same allocator as the `sesame` binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -53,6 +57,7 @@ fn bench(label: &str, database_url: &str, lifecycles: usize, concurrency: usize)
     // The server gets its own runtime and threads, like a separate process would.
     let server_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("sesame-server")
         .enable_all()
         .build()
         .expect("runtime");
@@ -90,6 +95,7 @@ fn bench(label: &str, database_url: &str, lifecycles: usize, concurrency: usize)
 
     let client_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("load-client")
         .enable_all()
         .build()
         .expect("runtime");

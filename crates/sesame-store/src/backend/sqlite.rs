@@ -41,7 +41,7 @@ use std::time::Duration;
 type DB = sqlx::Sqlite;
 
 /// The reader pool's size: enough for the portal's and the API's reads to overlap with the writer.
-const READERS: u32 = 4;
+const READERS: u32 = 2;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITER_STATEMENT_CACHE: usize = 1000;
 
