@@ -92,10 +92,13 @@ impl App {
 
     /// Loads a directory file (the embedded default's `examples/directory.yaml`): groups first, then
     /// users in an order where every manager exists before their reports. Existing entries are
-    /// updated; nothing is deleted.
+    /// updated; nothing is deleted. Entries that are already stored exactly as in the file are left
+    /// alone, so restarting does not fill the audit log with changes that changed nothing.
     pub async fn seed_directory(&self, file: DirectoryFile) -> Result<(), AppError> {
         for group in file.groups {
-            self.store_group(&Actor::System, group).await?;
+            if self.directory().group(&group.id) != Some(&group) {
+                self.store_group(&Actor::System, group).await?;
+            }
         }
         let mut pending = file.users;
         while !pending.is_empty() {
@@ -113,7 +116,9 @@ impl App {
                 )));
             }
             for user in ready {
-                self.store_user(&Actor::System, user).await?;
+                if directory.user(&user.id) != Some(&user) {
+                    self.store_user(&Actor::System, user).await?;
+                }
             }
             pending = waiting;
         }

@@ -128,7 +128,26 @@ struct Change<'a> {
     submitting: bool,
 }
 
-impl Change<'_> {
+impl<'a> Change<'a> {
+    fn new(
+        request: Request,
+        actor: &'a Actor,
+        directory: &'a Directory,
+        now: Timestamp,
+        submitting: bool,
+    ) -> Self {
+        Change {
+            request,
+            audit: Vec::new(),
+            notices: Vec::new(),
+            timers: Vec::new(),
+            actor,
+            directory,
+            now,
+            submitting,
+        }
+    }
+
     fn event(&mut self, kind: &str, detail: serde_json::Value) {
         self.audit
             .push(AuditEvent::new(self.now, self.actor, kind, detail));
@@ -387,16 +406,7 @@ pub fn submit(
             eligible_approvers(&request, index, directory)?;
         }
     }
-    let mut change = Change {
-        request,
-        audit: Vec::new(),
-        notices: Vec::new(),
-        timers: Vec::new(),
-        actor,
-        directory,
-        now,
-        submitting: true,
-    };
+    let mut change = Change::new(request, actor, directory, now, true);
     change.event(
         "submitted",
         json!({
@@ -433,16 +443,7 @@ pub fn decide(
             )));
         }
     }
-    let mut change = Change {
-        request: request.clone(),
-        audit: Vec::new(),
-        notices: Vec::new(),
-        timers: Vec::new(),
-        actor,
-        directory,
-        now,
-        submitting: false,
-    };
+    let mut change = Change::new(request.clone(), actor, directory, now, false);
     match command {
         Command::Approve { step, comment } => approve(&mut change, step, clean_text(comment)?)?,
         Command::Deny { step, reason } => deny(

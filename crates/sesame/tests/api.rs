@@ -750,3 +750,29 @@ async fn the_load_driver_completes_every_lifecycle() {
     assert_eq!(numbers.len(), 40, "every lifecycle got its own request");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn restarting_with_the_same_directory_file_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let ada = app.token("ada").await;
+    let before = app
+        .get("/api/v1/audit?kind=user_upserted", &ada)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, 10, "the first start stores every person once");
+    let text = std::fs::read_to_string(sesame_testkit::fixtures().join("directory.yaml")).unwrap();
+    let file = sesame_core::directory::DirectoryFile::parse(&text).unwrap();
+    app.app.seed_directory(file).await.unwrap();
+    let after = app
+        .get("/api/v1/audit?kind=user_upserted", &ada)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, before);
+    app.stop().await;
+}
