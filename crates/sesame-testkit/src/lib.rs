@@ -9,6 +9,7 @@ use serde_json::Value;
 use sesame::config::Config;
 use sesame::Application;
 use sesame_app::dispatcher::Outcome;
+use sesame_app::ports::Notifier;
 use sesame_app::{App, ManualClock};
 use sesame_core::{Actor, Span, Timestamp, UserId};
 use std::path::PathBuf;
@@ -75,6 +76,14 @@ impl TestApp {
 
     /// Spawns on the given database; `None` when PostgreSQL is not configured (outside CI).
     pub async fn spawn_on(database: TestDatabase) -> Option<TestApp> {
+        Self::spawn_with(database, Vec::new()).await
+    }
+
+    /// Spawns with notifiers that receive every notice the outbox delivers.
+    pub async fn spawn_with(
+        database: TestDatabase,
+        notifiers: Vec<Arc<dyn Notifier>>,
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match database {
             TestDatabase::Sqlite => format!("sqlite://{}", dir.path().join("sesame.db").display()),
@@ -97,10 +106,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
-        let application = Application::build(&config, listener, clock.clone())
-            .await
-            .expect("build the application")
-            .without_dispatcher();
+        let application =
+            Application::build_with_notifiers(&config, listener, clock.clone(), notifiers)
+                .await
+                .expect("build the application")
+                .without_dispatcher();
         let base_url = format!(
             "http://{}",
             application.local_addr().expect("local address")

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use sesame_app::ports::Notifier;
 use sesame_app::{App, AppParts, Catalog, Clock, Roles};
 use sesame_core::directory::DirectoryFile;
 use sesame_core::GroupId;
@@ -78,6 +79,16 @@ impl Application {
         listener: TcpListener,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
+        Self::build_with_notifiers(config, listener, clock, Vec::new()).await
+    }
+
+    /// [`Application::build`] with the notifiers (chat adapters) that deliver notices.
+    pub async fn build_with_notifiers(
+        config: &Config,
+        listener: TcpListener,
+        clock: Arc<dyn Clock>,
+        notifiers: Vec<Arc<dyn Notifier>>,
+    ) -> anyhow::Result<Application> {
         let mut summary = Vec::new();
         let catalog = load_catalog(config)?;
         summary.push(format!(
@@ -100,7 +111,7 @@ impl Application {
             catalog,
             clock,
             roles,
-            notifiers: Vec::new(),
+            notifiers,
         })
         .await?;
         if let (Some(file), Some(path)) = (directory_file, &config.directory.file) {

@@ -776,3 +776,134 @@ async fn restarting_with_the_same_directory_file_changes_nothing() {
     assert_eq!(after, before);
     app.stop().await;
 }
+
+/// A chat platform that is down for a while, and refuses some messages outright.
+#[derive(Default)]
+struct FlakyChat {
+    /// Deliveries to fail with "try again" before the platform comes back.
+    outage: std::sync::atomic::AtomicUsize,
+    /// Refuse every message about requests by this person, as a platform does for a deleted account.
+    refuse_for: std::sync::Mutex<Option<String>>,
+    delivered: std::sync::Mutex<Vec<(i64, String)>>,
+}
+
+#[async_trait::async_trait]
+impl sesame_app::ports::Notifier for FlakyChat {
+    fn name(&self) -> &'static str {
+        "flaky-chat"
+    }
+
+    async fn deliver(
+        &self,
+        request: &sesame_core::Request,
+        notice: &sesame_core::Notice,
+        _directory: &sesame_core::Directory,
+    ) -> Result<(), sesame_app::ports::DeliveryError> {
+        use std::sync::atomic::Ordering;
+        if self.refuse_for.lock().unwrap().as_deref() == Some(request.requester.as_str()) {
+            return Err(sesame_app::ports::DeliveryError::Permanent(String::from(
+                "account_inactive",
+            )));
+        }
+        if self.outage.load(Ordering::SeqCst) > 0 {
+            self.outage.fetch_sub(1, Ordering::SeqCst);
+            return Err(sesame_app::ports::DeliveryError::Retry {
+                after: Some(std::time::Duration::from_secs(30)),
+                reason: String::from("ratelimited"),
+            });
+        }
+        self.delivered
+            .lock()
+            .unwrap()
+            .push((request.number.0, notice.kind().to_owned()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn owed_messages_wait_out_an_outage_in_order_and_dead_ones_can_be_retried() {
+    let chat = std::sync::Arc::new(FlakyChat::default());
+    let app = TestApp::spawn_with(TestDatabase::Sqlite, vec![chat.clone()])
+        .await
+        .unwrap();
+    let (alice, bob, ada) = (
+        app.token("alice").await,
+        app.token("bob").await,
+        app.token("ada").await,
+    );
+
+    chat.outage.store(3, std::sync::atomic::Ordering::SeqCst);
+    let number = app
+        .post("/api/v1/requests", &alice, carpark("O1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    let outcome = app.drain_outbox().await;
+    assert_eq!(
+        (outcome.done, outcome.retried),
+        (0, 1),
+        "the first notice waits; the others queue behind it"
+    );
+    // The platform said "in 30 s": nothing is tried before then.
+    assert_eq!(app.advance("29s").await.claimed, 0);
+    app.advance("1s").await;
+    app.advance("30s").await;
+    app.advance("30s").await;
+    let delivered: Vec<String> = chat
+        .delivered
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(n, _)| *n == number)
+        .map(|(_, k)| k.clone())
+        .collect();
+    assert_eq!(
+        delivered,
+        vec!["approval_requested", "request_updated"],
+        "delivered once each, in order"
+    );
+
+    // A permanent refusal is given up at once and shown to administrators, who can retry it.
+    *chat.refuse_for.lock().unwrap() = Some(String::from("bob"));
+    app.post("/api/v1/requests", &bob, carpark("O2")).await;
+    let outcome = app.drain_outbox().await;
+    assert_eq!(
+        outcome.dead, 2,
+        "both notices about Bob's request are refused"
+    );
+    let dead = app.get("/api/v1/admin/outbox?status=dead", &ada).await;
+    assert_eq!(dead.body[0]["last_error"], "flaky-chat: account_inactive");
+    assert_eq!(
+        app.get("/api/v1/admin/outbox", &bob).await.status,
+        StatusCode::FORBIDDEN
+    );
+    *chat.refuse_for.lock().unwrap() = None;
+    for job in dead.body.as_array().unwrap() {
+        let id = job["id"].as_i64().unwrap();
+        let retried = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/admin/outbox/{id}/retry"),
+                Some(&ada),
+                None,
+            )
+            .await;
+        assert_eq!(retried.status, StatusCode::NO_CONTENT);
+    }
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/admin/outbox/999999/retry",
+            Some(&ada),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    app.assert_nothing_owed().await;
+    assert_eq!(
+        app.get("/api/v1/admin/outbox?status=dead", &ada).await.body,
+        json!([])
+    );
+    app.stop().await;
+}
