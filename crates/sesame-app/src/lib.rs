@@ -1,7 +1,11 @@
 //! Sesame's use cases: submit, decide, cancel, comment, fulfil, expire; the directory and API tokens;
 //! and the worker that delivers notices and fires timers. It talks to chat platforms and connectors
-//! only through the ports in [`ports`], and to the database only through `sesame-store`.
+//! only through the ports declared in `sesame_core::ports`, and to the database only through
+//! `sesame-store`.
+
 #![forbid(unsafe_code)]
+
+pub use sesame_core::ports;
 
 pub mod catalog;
 pub mod clock;
@@ -9,7 +13,6 @@ pub mod directory;
 pub mod dispatcher;
 mod error;
 pub mod metrics;
-pub mod ports;
 pub mod requests;
 pub mod tokens;
 

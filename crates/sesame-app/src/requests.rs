@@ -259,7 +259,7 @@ impl App {
             ..RequestFilter::default()
         };
         match scope {
-            RequestScope::Mine => filter.requester = Some(who.user.clone()),
+            RequestScope::Mine => filter.requested_or_filed_by = Some(who.user.clone()),
             RequestScope::WaitingOnMe => filter.waiting_on = Some(who.user.clone()),
             RequestScope::All if who.admin || who.auditor => {}
             RequestScope::All => filter.involving = Some(who.user.clone()),

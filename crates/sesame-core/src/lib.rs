@@ -11,6 +11,7 @@ pub mod explain;
 pub mod flow;
 pub mod ids;
 pub mod policy;
+pub mod ports;
 pub mod request;
 pub mod time;
 

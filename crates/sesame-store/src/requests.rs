@@ -26,6 +26,8 @@ pub(crate) fn clamp_limit(limit: u32) -> i64 {
 pub struct RequestFilter {
     /// Requests for this person.
     pub requester: Option<UserId>,
+    /// Requests for this person or filed by them on someone's behalf ("my requests").
+    pub requested_or_filed_by: Option<UserId>,
     /// Requests this person is or was part of: requester, filer, asked to approve, or fulfiller.
     pub involving: Option<UserId>,
     /// Requests waiting on this person now (with `duty`, waiting for that duty only).

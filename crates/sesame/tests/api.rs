@@ -907,3 +907,26 @@ async fn owed_messages_wait_out_an_outage_in_order_and_dead_ones_can_be_retried(
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn my_requests_include_those_filed_for_someone_else() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.token("alice").await, app.token("bob").await);
+    let filed = app
+        .post(
+            "/api/v1/requests",
+            &alice,
+            json!({ "flow": "prod-db", "answers": { "ticket": "INC-7" }, "on_behalf_of": "bob" }),
+        )
+        .await;
+    let number = filed.body["number"].clone();
+    assert_eq!(
+        app.get("/api/v1/requests?scope=mine", &alice).await.body["requests"][0]["number"],
+        number
+    );
+    assert_eq!(
+        app.get("/api/v1/requests?scope=mine", &bob).await.body["requests"][0]["number"],
+        number
+    );
+    app.stop().await;
+}

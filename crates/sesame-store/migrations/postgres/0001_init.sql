@@ -20,6 +20,7 @@ CREATE TABLE requests (
     body           TEXT   NOT NULL
 );
 CREATE INDEX requests_by_requester ON requests (requester, number);
+CREATE INDEX requests_by_filer ON requests (submitted_by, number);
 CREATE INDEX requests_by_state ON requests (state, number);
 CREATE INDEX requests_by_flow ON requests (flow_id, number);
 

@@ -67,6 +67,13 @@ impl Pools {
         if let Some(requester) = &filter.requester {
             q.push(" AND r.requester = ").push_bind(requester.as_str());
         }
+        if let Some(person) = &filter.requested_or_filed_by {
+            q.push(" AND (r.requester = ")
+                .push_bind(person.as_str())
+                .push(" OR r.submitted_by = ")
+                .push_bind(person.as_str())
+                .push(")");
+        }
         if let Some(person) = &filter.involving {
             q.push(" AND r.number IN (SELECT p.request_number FROM request_people p WHERE p.user_id = ")
                 .push_bind(person.as_str())

@@ -1,7 +1,8 @@
-//! The ports adapters implement. The application calls them only from the dispatcher, never from a
-//! request handler, so a slow or failing chat platform never slows down or fails a decision.
+//! The ports adapters implement, declared here so that adapters depend on the domain only. The
+//! application calls them only from its outbox worker, never from a request handler, so a slow or
+//! failing chat platform never slows down or fails a decision.
 
-use sesame_core::{Directory, Notice, Request};
+use crate::{Directory, Notice, Request};
 use std::time::Duration;
 
 /// Why a delivery failed.
