@@ -2,6 +2,7 @@
 //! root), on a free port, with a clock the test moves and an outbox the test drains.
 #![forbid(unsafe_code)]
 
+pub mod fake_slack;
 pub mod load;
 
 use reqwest::StatusCode;
