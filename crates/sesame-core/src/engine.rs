@@ -715,15 +715,22 @@ fn check_fulfiller(change: &Change<'_>, who: &UserId) -> Result<(), DomainError>
     Ok(())
 }
 
-fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainError> {
+/// Checks that the actor may close the fulfilment task and records who closed it, when and why.
+fn finish_fulfilment(change: &mut Change<'_>, note: Option<String>) -> Result<UserId, DomainError> {
     let who = person(change.actor)?.clone();
     check_fulfiller(change, &who)?;
     let now = change.now;
     if let Some(f) = change.request.fulfilment.as_mut() {
         f.finished_at = Some(now);
         f.by = Some(who.clone());
-        f.note = note.clone();
+        f.note = note;
     }
+    Ok(who)
+}
+
+fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainError> {
+    finish_fulfilment(change, note.clone())?;
+    let now = change.now;
     change.request.access_starts_at = Some(now);
     match change.request.duration {
         Some(duration) => {
@@ -746,14 +753,8 @@ fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainE
 }
 
 fn fail(change: &mut Change<'_>, reason: String) -> Result<(), DomainError> {
-    let who = person(change.actor)?.clone();
-    check_fulfiller(change, &who)?;
+    let who = finish_fulfilment(change, Some(reason.clone()))?;
     let now = change.now;
-    if let Some(f) = change.request.fulfilment.as_mut() {
-        f.finished_at = Some(now);
-        f.by = Some(who.clone());
-        f.note = Some(reason.clone());
-    }
     change.request.state = State::Failed;
     change.request.outcome = Some(Outcome {
         by: who.to_string(),
