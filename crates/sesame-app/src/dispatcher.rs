@@ -7,6 +7,7 @@
 //! Timers take effect exactly once: the transition a timer causes and the removal of its job are
 //! one transaction.
 
+use crate::message_log::StoreMessageLog;
 use crate::{App, AppError};
 use rand::Rng;
 use sesame_core::engine::{self, Command, DomainError};
@@ -123,7 +124,9 @@ impl App {
                 };
                 let directory = self.directory();
                 for notifier in &self.inner.notifiers {
-                    match notifier.deliver(&request, notice, &directory).await {
+                    let log =
+                        StoreMessageLog::new(self.store().clone(), notifier.name(), self.now());
+                    match notifier.deliver(&request, notice, &directory, &log).await {
                         Ok(()) => {}
                         Err(crate::ports::DeliveryError::Retry { after, reason }) => {
                             let after = after.unwrap_or_else(|| backoff(job.attempts));

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod directory;
 pub mod dispatcher;
 mod error;
+pub mod message_log;
 pub mod metrics;
 pub mod requests;
 pub mod tokens;

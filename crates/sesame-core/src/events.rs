@@ -83,8 +83,14 @@ pub enum Notice {
     FulfilmentDecided,
     /// Access ended (expired or revoked) and must be removed by hand.
     RemovalRequested,
-    /// A comment was added.
-    Commented { comment: i64 },
+    /// A comment was added. The text travels with the notice because comments live outside the
+    /// request, and adapters hold no database handle to read them; it is the person's own words,
+    /// not rendered output, so adapters still escape it like any user text.
+    Commented {
+        comment: i64,
+        author: UserId,
+        text: String,
+    },
     /// Something needs an administrator (a step nobody can approve, say).
     AdminAttention { problem: String },
 }

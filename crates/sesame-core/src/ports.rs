@@ -2,7 +2,8 @@
 //! application calls them only from its outbox worker, never from a request handler, so a slow or
 //! failing chat platform never slows down or fails a decision.
 
-use crate::{Directory, Notice, Request};
+use crate::{Directory, Notice, Request, RequestNumber};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Why a delivery failed.
@@ -23,11 +24,48 @@ pub trait Notifier: Send + Sync {
     /// A short name for logs and the dead-letter view.
     fn name(&self) -> &'static str;
 
-    /// Delivers one notice about `request`, rendered from its current state.
+    /// Delivers one notice about `request`, rendered from its current state. `log` remembers what
+    /// this notifier posted, so that a repeated delivery edits its message instead of posting again.
     async fn deliver(
         &self,
         request: &Request,
         notice: &Notice,
         directory: &Directory,
+        log: &dyn MessageLog,
+    ) -> Result<(), DeliveryError>;
+}
+
+/// Where a chat platform put a message, so that it can be edited in place or replied to later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostedMessage {
+    /// The notifier's name ("slack"); the application fills it in when recording.
+    pub platform: String,
+    pub channel: String,
+    /// The platform's message id (Slack's `ts`).
+    pub ts: String,
+}
+
+/// The messages a notifier posted, one per (request, recipient, purpose). The application keeps it
+/// in its database and hands each notifier a log scoped to that notifier's platform, so adapters
+/// remember what they posted without holding a database handle.
+///
+/// `recipient` is the directory user id; `purpose` is the adapter's own key ("requester",
+/// "approve:0", ...).
+#[async_trait::async_trait]
+pub trait MessageLog: Send + Sync {
+    async fn find(
+        &self,
+        request: RequestNumber,
+        recipient: &str,
+        purpose: &str,
+    ) -> Result<Option<PostedMessage>, DeliveryError>;
+
+    /// Remembers a message, replacing what was recorded for the same key before.
+    async fn record(
+        &self,
+        request: RequestNumber,
+        recipient: &str,
+        purpose: &str,
+        message: &PostedMessage,
     ) -> Result<(), DeliveryError>;
 }

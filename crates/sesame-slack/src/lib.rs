@@ -7,6 +7,7 @@ pub mod api;
 pub mod blocks;
 pub mod inbound;
 pub mod modal;
+pub mod notifier;
 pub mod ratelimit;
 pub mod render;
 pub mod text;

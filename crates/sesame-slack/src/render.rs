@@ -9,6 +9,7 @@
 mod approver;
 mod facts;
 mod home;
+mod notes;
 mod requester;
 mod thread;
 
@@ -20,6 +21,7 @@ pub use approver::{
     DENY_CALLBACK_ID, FAIL_CALLBACK_ID, REASON_ACTION, REASON_BLOCK,
 };
 pub use home::{flow_picker, flow_suggestions, home_view, match_reply};
+pub use notes::{reminder_reply, removal_message};
 pub use requester::requester_message;
 pub use thread::{thread_reply, ThreadEvent};
 

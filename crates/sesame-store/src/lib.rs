@@ -273,6 +273,38 @@ impl Store {
         on_backend!(self, pools => pools.next_job_at().await)
     }
 
+    // Chat messages.
+
+    /// Where a chat platform put the message for (request, recipient, purpose): `(channel, ts)`.
+    pub async fn chat_message(
+        &self,
+        number: RequestNumber,
+        platform: &str,
+        recipient: &str,
+        purpose: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        on_backend!(self, pools => pools.chat_message(number, platform, recipient, purpose).await)
+    }
+
+    /// Remembers (or replaces) where a chat platform put a message. [`StoreError::NotFound`] when
+    /// the request does not exist.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the key and the value, one column each"
+    )]
+    pub async fn record_chat_message(
+        &self,
+        number: RequestNumber,
+        platform: &str,
+        recipient: &str,
+        purpose: &str,
+        channel: &str,
+        ts: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.record_chat_message(number, platform, recipient, purpose, channel, ts, now).await)
+    }
+
     // Inbound de-duplication.
 
     /// Records that `key` from `source` was seen: true the first time, false every time after.

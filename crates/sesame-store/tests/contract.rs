@@ -94,6 +94,7 @@ contract!(
     records::tokens_are_found_by_hash_and_revoked_once,
     records::inbound_keys_are_remembered_once,
     records::the_store_answers_pings,
+    records::chat_messages_are_recorded_once_per_purpose_and_replaced,
     jobs::claims_respect_run_at_and_per_request_order,
     jobs::notices_of_different_requests_do_not_wait_for_each_other,
     jobs::a_leased_job_is_not_claimed_again_until_its_lease_ends,

@@ -14,7 +14,7 @@ use sesame_core::request::{Request, State, StepProgress, StepStatus};
 pub enum ThreadEvent<'a> {
     /// The request changed: say what happened last and where it stands now.
     Changed,
-    /// A comment; its text lives in the audit trail, not the request, so the caller passes it.
+    /// A comment; its text lives beside the request, not in it, so the notice carries it.
     Commented { author: &'a UserId, text: &'a str },
     /// A step was escalated to more people.
     Escalated { step: usize, to: &'a [UserId] },
@@ -23,11 +23,11 @@ pub enum ThreadEvent<'a> {
 }
 
 impl<'a> ThreadEvent<'a> {
-    /// The thread event a notice calls for, when the notice alone is enough to render it. A
-    /// comment needs its text from the audit trail, so `Commented` gives `None` here.
+    /// The thread event a notice calls for in the requester's thread, if any.
     pub fn from_notice(notice: &'a Notice) -> Option<Self> {
         match notice {
             Notice::RequestUpdated => Some(ThreadEvent::Changed),
+            Notice::Commented { author, text, .. } => Some(ThreadEvent::Commented { author, text }),
             Notice::Escalated { step, to } => Some(ThreadEvent::Escalated { step: *step, to }),
             _ => None,
         }
@@ -232,9 +232,17 @@ mod tests {
             ThreadEvent::from_notice(&escalated),
             Some(ThreadEvent::Escalated { step: 1, to }) if to == [uid("alice")]
         ));
+        let commented = Notice::Commented {
+            comment: 3,
+            author: uid("fred"),
+            text: String::from("hi"),
+        };
         assert_eq!(
-            ThreadEvent::from_notice(&Notice::Commented { comment: 3 }),
-            None
+            ThreadEvent::from_notice(&commented),
+            Some(ThreadEvent::Commented {
+                author: &uid("fred"),
+                text: "hi"
+            })
         );
         assert_eq!(ThreadEvent::from_notice(&Notice::FulfilmentRequested), None);
     }

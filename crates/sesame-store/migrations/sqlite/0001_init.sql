@@ -138,3 +138,16 @@ CREATE TABLE inbound_seen (
     PRIMARY KEY (source, key)
 ) WITHOUT ROWID;
 CREATE INDEX inbound_seen_by_time ON inbound_seen (seen_at);
+
+-- Chat messages Sesame posted, one per (request, platform, recipient, purpose), so that a notice
+-- delivered again edits its message instead of posting a second one, and replies find their thread.
+CREATE TABLE chat_messages (
+    request_number BIGINT NOT NULL REFERENCES requests (number),
+    platform       TEXT   NOT NULL,
+    recipient      TEXT   NOT NULL,
+    purpose        TEXT   NOT NULL,
+    channel        TEXT   NOT NULL,
+    ts             TEXT   NOT NULL,
+    updated_at     BIGINT NOT NULL,
+    PRIMARY KEY (request_number, platform, recipient, purpose)
+) WITHOUT ROWID;

@@ -185,3 +185,4 @@ include!("shared/writes.rs");
 include!("shared/requests.rs");
 include!("shared/records.rs");
 include!("shared/jobs.rs");
+include!("shared/chat.rs");

@@ -254,6 +254,7 @@ include!("shared/writes.rs");
 include!("shared/requests.rs");
 include!("shared/records.rs");
 include!("shared/jobs.rs");
+include!("shared/chat.rs");
 
 #[cfg(test)]
 mod tests {

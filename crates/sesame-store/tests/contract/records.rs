@@ -286,3 +286,96 @@ pub async fn the_store_answers_pings(store: Store) {
     );
     assert_eq!(store.next_job_at().await.expect("next"), None);
 }
+
+pub async fn chat_messages_are_recorded_once_per_purpose_and_replaced(store: Store) {
+    let request = create(&store, "alice", T0).await;
+    let number = request.number;
+    assert_eq!(
+        store
+            .chat_message(number, "slack", "alice", "requester")
+            .await
+            .expect("read"),
+        None
+    );
+    store
+        .record_chat_message(
+            number,
+            "slack",
+            "alice",
+            "requester",
+            "D1",
+            "1.000001",
+            Timestamp(T0),
+        )
+        .await
+        .expect("record");
+    // The same key again replaces the place (a message reposted after it was deleted, say).
+    store
+        .record_chat_message(
+            number,
+            "slack",
+            "alice",
+            "requester",
+            "D1",
+            "2.000002",
+            Timestamp(T0 + SECOND),
+        )
+        .await
+        .expect("replace");
+    store
+        .record_chat_message(
+            number,
+            "slack",
+            "carol",
+            "approve:0",
+            "D2",
+            "3.000003",
+            Timestamp(T0),
+        )
+        .await
+        .expect("record another");
+    assert_eq!(
+        store
+            .chat_message(number, "slack", "alice", "requester")
+            .await
+            .expect("read"),
+        Some((String::from("D1"), String::from("2.000002")))
+    );
+    assert_eq!(
+        store
+            .chat_message(number, "slack", "carol", "approve:0")
+            .await
+            .expect("read"),
+        Some((String::from("D2"), String::from("3.000003")))
+    );
+    // Each part of the key counts: another platform, recipient or purpose has its own message.
+    for (platform, recipient, purpose) in [
+        ("teams", "alice", "requester"),
+        ("slack", "carol", "requester"),
+        ("slack", "alice", "approve:0"),
+    ] {
+        assert_eq!(
+            store
+                .chat_message(number, platform, recipient, purpose)
+                .await
+                .expect("read"),
+            None,
+            "{platform} {recipient} {purpose}"
+        );
+    }
+    let missing = store
+        .record_chat_message(
+            RequestNumber(number.0 + 1000),
+            "slack",
+            "alice",
+            "requester",
+            "D1",
+            "4.000004",
+            Timestamp(T0),
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(sesame_store::StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+}

@@ -406,6 +406,8 @@ pub async fn a_comment_is_stored_with_its_audit_row_and_a_job(store: Store) {
             j.payload
                 == JobPayload::Notice(Notice::Commented {
                     comment: comment.id,
+                    author: user_id("alice"),
+                    text: String::from("Plate is KA-123"),
                 })
         })
         .expect("a Commented job");

@@ -141,7 +141,14 @@ impl Pools {
             }
             Err(e) => return Err(db(e)),
         };
-        let job = NewJob::notice(&Notice::Commented { comment: id }, at)?;
+        let job = NewJob::notice(
+            &Notice::Commented {
+                comment: id,
+                author: author.clone(),
+                text: text.to_owned(),
+            },
+            at,
+        )?;
         let mut st = Statements::new();
         push_audit(
             &mut st,

@@ -1,0 +1,56 @@
+// The chat messages Sesame posted, written once for both backends. This file is `include!`d into
+// `backend::sqlite` and `backend::postgres`; see `backend/mod.rs`.
+
+impl Pools {
+    pub(crate) async fn chat_message(
+        &self,
+        number: RequestNumber,
+        platform: &str,
+        recipient: &str,
+        purpose: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        sqlx::query_as(
+            "SELECT channel, ts FROM chat_messages WHERE request_number = $1 AND platform = $2 AND recipient = $3 AND purpose = $4",
+        )
+        .bind(number.0)
+        .bind(platform)
+        .bind(recipient)
+        .bind(purpose)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]
+    pub(crate) async fn record_chat_message(
+        &self,
+        number: RequestNumber,
+        platform: &str,
+        recipient: &str,
+        purpose: &str,
+        channel: &str,
+        ts: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let written = sqlx::query(
+            "INSERT INTO chat_messages (request_number, platform, recipient, purpose, channel, ts, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (request_number, platform, recipient, purpose) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = excluded.updated_at",
+        )
+        .bind(number.0)
+        .bind(platform)
+        .bind(recipient)
+        .bind(purpose)
+        .bind(channel)
+        .bind(ts)
+        .bind(now.millis())
+        .execute(&self.writer)
+        .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(e) if is_foreign_key_violation(&e) => {
+                Err(StoreError::NotFound(format!("request {number}")))
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+}
