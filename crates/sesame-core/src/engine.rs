@@ -591,7 +591,7 @@ fn approve(
     let index = check_approver(change, &who, seen_step, "approve")?;
     let now = change.now;
     let step = &mut change.request.steps[index];
-    if step.approvals.iter().any(|a| a.by == who) {
+    if step.approved_by(&who) {
         return Err(DomainError::AlreadyDone(format!(
             "you already approved step {} ({})",
             index + 1,

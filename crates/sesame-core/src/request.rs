@@ -145,6 +145,16 @@ pub struct StepProgress {
 }
 
 impl StepProgress {
+    /// Whether `user` has approved this step.
+    pub fn approved_by(&self, user: &UserId) -> bool {
+        self.approvals.iter().any(|a| &a.by == user)
+    }
+
+    /// The eligible approvers who have not approved yet: the people a quorum step still waits on.
+    pub fn undecided(&self) -> impl Iterator<Item = &UserId> {
+        self.eligible.iter().filter(|u| !self.approved_by(u))
+    }
+
     pub fn new(spec: ApprovalStep) -> Self {
         StepProgress {
             spec,
@@ -240,13 +250,7 @@ impl Request {
         match self.state {
             State::PendingApproval { .. } => self
                 .current_step()
-                .map(|(_, s)| {
-                    s.eligible
-                        .iter()
-                        .filter(|u| !s.approvals.iter().any(|a| &a.by == *u))
-                        .map(|u| (u.clone(), Duty::Approve))
-                        .collect()
-                })
+                .map(|(_, s)| s.undecided().map(|u| (u.clone(), Duty::Approve)).collect())
                 .unwrap_or_default(),
             State::Fulfilling => self
                 .fulfilment

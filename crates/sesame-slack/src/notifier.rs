@@ -232,12 +232,7 @@ impl Delivery<'_> {
         let purpose = approve_purpose(step);
         let key = format!("remind:{step}:{}", progress.reminders_sent);
         // Collected first: a lazy filter here would make the delivery future not `Send`.
-        let undecided: Vec<UserId> = progress
-            .eligible
-            .iter()
-            .filter(|u| !progress.approvals.iter().any(|a| &a.by == *u))
-            .cloned()
-            .collect();
+        let undecided: Vec<UserId> = progress.undecided().cloned().collect();
         for_each_person(&undecided, |approver| {
             let (purpose, key) = (&purpose, &key);
             async move {

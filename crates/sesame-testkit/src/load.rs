@@ -63,12 +63,10 @@ impl LoadReport {
 }
 
 async fn timed(
-    client: &reqwest::Client,
     samples: &mut Vec<(&'static str, Duration)>,
     name: &'static str,
     request: reqwest::RequestBuilder,
 ) -> Result<serde_json::Value, String> {
-    let _ = client;
     let started = Instant::now();
     let response = request.send().await.map_err(|e| format!("{name}: {e}"))?;
     let status = response.status();
@@ -140,7 +138,6 @@ async fn lifecycle(
     samples: &mut Vec<(&'static str, Duration)>,
 ) -> Result<i64, String> {
     let created = timed(
-        client,
         samples,
         "submit",
         client
@@ -151,7 +148,6 @@ async fn lifecycle(
     .await?;
     let number = created["number"].as_i64().ok_or("submit: no number")?;
     timed(
-        client,
         samples,
         "approve",
         client
@@ -160,7 +156,6 @@ async fn lifecycle(
     )
     .await?;
     timed(
-        client,
         samples,
         "complete",
         client
@@ -169,7 +164,6 @@ async fn lifecycle(
     )
     .await?;
     let read = timed(
-        client,
         samples,
         "get",
         client

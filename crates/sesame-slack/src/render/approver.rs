@@ -78,7 +78,7 @@ fn decision_state(
 ) -> (Mrkdwn, Vec<Value>) {
     let needed = (progress.spec.required as usize).saturating_sub(progress.approvals.len());
     match progress.status {
-        StepStatus::Pending if progress.approvals.iter().any(|a| &a.by == approver) => (
+        StepStatus::Pending if progress.approved_by(approver) => (
             Mrkdwn::escaped(&format!(
                 "You approved. Waiting for {needed} more approval(s)."
             )),

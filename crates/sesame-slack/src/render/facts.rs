@@ -78,12 +78,7 @@ pub(crate) fn waiting_line(
     step: usize,
     progress: &StepProgress,
 ) -> Mrkdwn {
-    let undecided: Vec<UserId> = progress
-        .eligible
-        .iter()
-        .filter(|u| !progress.approvals.iter().any(|a| &a.by == *u))
-        .cloned()
-        .collect();
+    let undecided: Vec<UserId> = progress.undecided().cloned().collect();
     let position = step_position(request, step, progress);
     if progress.eligible.is_empty() {
         return Mrkdwn::literal("Waiting: nobody can approve ")
