@@ -10,6 +10,7 @@ pub mod events;
 pub mod explain;
 pub mod flow;
 pub mod ids;
+pub mod matcher;
 pub mod policy;
 pub mod ports;
 pub mod request;
