@@ -2,6 +2,7 @@
 //! flow is loaded, so a half-valid catalog never serves requests.
 
 use sesame_core::flow::{parse_flow, FlowError};
+use sesame_core::matcher::Matcher;
 use sesame_core::{Flow, FlowId};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,13 +10,19 @@ use std::path::Path;
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     flows: BTreeMap<FlowId, Flow>,
+    /// The flows indexed for free-text matching, built once per catalog.
+    matcher: Matcher,
 }
 
 impl Catalog {
     pub fn new(flows: impl IntoIterator<Item = Flow>) -> Self {
-        Catalog {
-            flows: flows.into_iter().map(|f| (f.id.clone(), f)).collect(),
-        }
+        let flows: BTreeMap<FlowId, Flow> = flows.into_iter().map(|f| (f.id.clone(), f)).collect();
+        let matcher = Matcher::new(flows.values());
+        Catalog { flows, matcher }
+    }
+
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
     }
 
     pub fn get(&self, id: &str) -> Option<&Flow> {
@@ -87,11 +94,6 @@ impl Catalog {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(Catalog {
-            flows: flows
-                .into_values()
-                .map(|(f, _)| (f.id.clone(), f))
-                .collect(),
-        })
+        Ok(Catalog::new(flows.into_values().map(|(f, _)| f)))
     }
 }

@@ -126,7 +126,12 @@ impl App {
                 for notifier in &self.inner.notifiers {
                     let log =
                         StoreMessageLog::new(self.store().clone(), notifier.name(), self.now());
-                    match notifier.deliver(&request, notice, &directory, &log).await {
+                    let context = crate::ports::DeliveryContext {
+                        directory: &directory,
+                        log: &log,
+                        overviews: self,
+                    };
+                    match notifier.deliver(&request, notice, &context).await {
                         Ok(()) => {}
                         Err(crate::ports::DeliveryError::Retry { after, reason }) => {
                             let after = after.unwrap_or_else(|| backoff(job.attempts));

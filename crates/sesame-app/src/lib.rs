@@ -12,8 +12,10 @@ pub mod clock;
 pub mod directory;
 pub mod dispatcher;
 mod error;
+pub mod matching;
 pub mod message_log;
 pub mod metrics;
+mod overview;
 pub mod requests;
 pub mod tokens;
 
@@ -53,6 +55,8 @@ struct Inner {
     metrics: metrics::Metrics,
     token_cache: tokens::TokenCache,
     recent: requests::RecentRequests,
+    /// What people chose after writing free text, for the matcher.
+    evidence: RwLock<sesame_core::matcher::Evidence>,
 }
 
 /// How to build an [`App`].
@@ -80,9 +84,11 @@ impl App {
                 metrics: metrics::Metrics::default(),
                 token_cache: tokens::TokenCache::default(),
                 recent: requests::RecentRequests::default(),
+                evidence: RwLock::new(sesame_core::matcher::Evidence::default()),
             }),
         };
         app.reload_directory().await?;
+        app.load_evidence().await?;
         Ok(app)
     }
 

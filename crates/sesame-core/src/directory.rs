@@ -102,6 +102,8 @@ pub struct Directory {
     users: BTreeMap<UserId, User>,
     groups: BTreeMap<GroupId, Group>,
     by_email: HashMap<String, UserId>,
+    /// Explicit Slack links (`chat.slack`), for mapping a Slack user back to a person.
+    by_slack: HashMap<String, UserId>,
     members: HashMap<GroupId, Vec<UserId>>,
 }
 
@@ -113,9 +115,13 @@ impl Directory {
         let users: BTreeMap<UserId, User> = users.into_iter().map(|u| (u.id.clone(), u)).collect();
         let groups = groups.into_iter().map(|g| (g.id.clone(), g)).collect();
         let mut by_email = HashMap::new();
+        let mut by_slack = HashMap::new();
         let mut members: HashMap<GroupId, Vec<UserId>> = HashMap::new();
         for user in users.values() {
             by_email.insert(user.email.to_lowercase(), user.id.clone());
+            if let Some(slack) = &user.chat.slack {
+                by_slack.insert(slack.clone(), user.id.clone());
+            }
             if user.active {
                 for g in &user.groups {
                     members.entry(g.clone()).or_default().push(user.id.clone());
@@ -126,8 +132,23 @@ impl Directory {
             users,
             groups,
             by_email,
+            by_slack,
             members,
         }
+    }
+
+    /// The person whose directory entry links this Slack account, active or not.
+    pub fn user_by_slack_id(&self, slack_user_id: &str) -> Option<&User> {
+        self.by_slack
+            .get(slack_user_id)
+            .and_then(|id| self.users.get(id))
+    }
+
+    /// Any user, active or not, by email (case-insensitive).
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.by_email
+            .get(&email.trim().to_lowercase())
+            .and_then(|id| self.users.get(id))
     }
 
     pub fn user(&self, id: &UserId) -> Option<&User> {

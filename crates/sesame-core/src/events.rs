@@ -90,6 +90,10 @@ pub enum Notice {
         comment: i64,
         author: UserId,
         text: String,
+        /// Where it was written: `api`, `portal`, or a chat thread (`slack:<channel>:<ts>`), so an
+        /// adapter does not echo a reply back into the thread it came from.
+        #[serde(default)]
+        source: String,
     },
     /// Something needs an administrator (a step nobody can approve, say).
     AdminAttention { problem: String },

@@ -2,7 +2,7 @@
 //! application calls them only from its outbox worker, never from a request handler, so a slow or
 //! failing chat platform never slows down or fails a decision.
 
-use crate::{Directory, Notice, Request, RequestNumber};
+use crate::{Directory, Duty, Flow, Notice, Request, RequestNumber, UserId};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -24,15 +24,40 @@ pub trait Notifier: Send + Sync {
     /// A short name for logs and the dead-letter view.
     fn name(&self) -> &'static str;
 
-    /// Delivers one notice about `request`, rendered from its current state. `log` remembers what
-    /// this notifier posted, so that a repeated delivery edits its message instead of posting again.
+    /// Delivers one notice about `request`, rendered from its current state.
     async fn deliver(
         &self,
         request: &Request,
         notice: &Notice,
-        directory: &Directory,
-        log: &dyn MessageLog,
+        context: &DeliveryContext<'_>,
     ) -> Result<(), DeliveryError>;
+}
+
+/// What a delivery may read besides the request: the directory, the messages this notifier posted
+/// before (so a repeated delivery edits its message instead of posting again), and people's
+/// overviews (for a chat app's home tab, refreshed when a request it shows changes).
+#[derive(Clone, Copy)]
+pub struct DeliveryContext<'a> {
+    pub directory: &'a Directory,
+    pub log: &'a dyn MessageLog,
+    pub overviews: &'a dyn Overviews,
+}
+
+/// What one person's overview shows: what they may request, their requests, and what waits for
+/// them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overview {
+    pub requestable: Vec<Flow>,
+    /// Their requests (filed by or for them), newest first.
+    pub requests: Vec<Request>,
+    /// Requests waiting on them, with what they are asked to do.
+    pub waiting: Vec<(Request, Duty)>,
+}
+
+/// Reads people's overviews, for adapters that hold no database handle.
+#[async_trait::async_trait]
+pub trait Overviews: Send + Sync {
+    async fn overview(&self, user: &UserId) -> Result<Overview, DeliveryError>;
 }
 
 /// Where a chat platform put a message, so that it can be edited in place or replied to later.

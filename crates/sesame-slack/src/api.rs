@@ -41,6 +41,8 @@ pub struct InvalidBaseUrl {
     pub reason: String,
 }
 
+/// Cheap to clone: clones share the HTTP connection pool and the rate limiter.
+#[derive(Clone)]
 pub struct SlackApi {
     /// Always ends with `/`, so joining a method name appends to it.
     base_url: Url,
@@ -348,7 +350,7 @@ impl SlackApi {
     }
 }
 
-fn parse_base_url(base_url: &str) -> Result<Url, InvalidBaseUrl> {
+pub(crate) fn parse_base_url(base_url: &str) -> Result<Url, InvalidBaseUrl> {
     let invalid = |reason: String| InvalidBaseUrl {
         url: base_url.to_owned(),
         reason,

@@ -13,6 +13,7 @@
 //! that error so an administrator sees it.
 
 mod delivery;
+mod home;
 mod identity;
 
 pub use delivery::EVENT_TYPE;
@@ -24,11 +25,10 @@ use crate::render::{
 };
 use delivery::Delivery;
 use identity::Identities;
-use sesame_core::directory::Directory;
 use sesame_core::events::Notice;
 use sesame_core::flow::Flow;
 use sesame_core::ids::{FlowId, UserId};
-use sesame_core::ports::{DeliveryError, MessageLog, Notifier};
+use sesame_core::ports::{DeliveryContext, DeliveryError, Notifier};
 use sesame_core::request::{Request, StepStatus};
 use std::sync::Arc;
 
@@ -39,6 +39,12 @@ const NAME: &str = "slack";
 const REQUESTER: &str = "requester";
 const FULFIL: &str = "fulfil";
 const REMOVE: &str = "remove";
+
+/// The `source` of a comment written as a reply in a Slack thread, so the notifier can tell that
+/// the reply is already in that thread.
+pub fn thread_source(channel: &str, thread_ts: &str) -> String {
+    format!("{NAME}:{channel}:{thread_ts}")
+}
 
 fn approve_purpose(step: usize) -> String {
     format!("approve:{step}")
@@ -73,17 +79,18 @@ impl Notifier for SlackNotifier {
         &self,
         request: &Request,
         notice: &Notice,
-        directory: &Directory,
-        log: &dyn MessageLog,
+        context: &DeliveryContext<'_>,
     ) -> Result<(), DeliveryError> {
         let delivery = Delivery {
             notifier: self,
             request,
-            directory,
-            log,
+            directory: context.directory,
+            log: context.log,
             flow: (self.flows)(&request.flow.id),
         };
-        delivery.notice(notice).await
+        delivery.notice(notice).await?;
+        delivery.refresh_homes(notice, context.overviews).await;
+        Ok(())
     }
 }
 
@@ -182,7 +189,14 @@ impl Delivery<'_> {
                 comment,
                 author,
                 text,
+                source,
             } => {
+                // A reply the requester wrote in their own thread is already there.
+                if let Some(parent) = self.recorded(&request.requester, REQUESTER).await? {
+                    if *source == thread_source(&parent.channel, &parent.ts) {
+                        return Ok(());
+                    }
+                }
                 let key = format!("comment:{comment}");
                 self.requester_reply(&key, &ThreadEvent::Commented { author, text })
                     .await

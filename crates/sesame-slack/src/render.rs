@@ -20,8 +20,8 @@ pub use approver::{
     approver_message, deny_modal, fail_modal, fulfiller_message, reason_from_state,
     DENY_CALLBACK_ID, FAIL_CALLBACK_ID, REASON_ACTION, REASON_BLOCK,
 };
-pub use home::{flow_picker, flow_suggestions, home_view, match_reply};
-pub use notes::{reminder_reply, removal_message};
+pub use home::{flow_picker, flow_suggestions, home_view, match_reply, typed_text_of_block};
+pub use notes::{info_modal, plain_notice, reminder_reply, removal_message, INFO_CALLBACK_ID};
 pub use requester::requester_message;
 pub use thread::{thread_reply, ThreadEvent};
 

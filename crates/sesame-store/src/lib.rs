@@ -21,7 +21,7 @@ mod url;
 pub use audit::{AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use jobs::{Job, JobCounts, JobId, JobPayload, JobStatus};
-pub use requests::{Comment, RequestFilter, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+pub use requests::{ChatMessageRecord, Comment, RequestFilter, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 pub use testdb::create_test_database;
 pub use tokens::{NewToken, TokenRecord};
 
@@ -303,6 +303,37 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         on_backend!(self, pools => pools.record_chat_message(number, platform, recipient, purpose, channel, ts, now).await)
+    }
+
+    /// The request whose message sits at `(channel, ts)` on a platform, for replies in its thread.
+    pub async fn chat_message_at(
+        &self,
+        platform: &str,
+        channel: &str,
+        ts: &str,
+    ) -> Result<Option<ChatMessageRecord>, StoreError> {
+        on_backend!(self, pools => pools.chat_message_at(platform, channel, ts).await)
+    }
+
+    // What people wrote and then chose, for the matcher.
+
+    /// Remembers that `user` wrote `text` and then chose `flow`.
+    pub async fn record_match_choice(
+        &self,
+        user: &str,
+        text: &str,
+        flow: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.record_match_choice(user, text, flow, now).await)
+    }
+
+    /// The latest `limit` choices as `(text, flow id)`, newest first.
+    pub async fn recent_match_choices(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        on_backend!(self, pools => pools.recent_match_choices(limit).await)
     }
 
     // Inbound de-duplication.

@@ -174,3 +174,11 @@ impl CommentRow {
         })
     }
 }
+
+/// Which request, person and purpose a posted chat message belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessageRecord {
+    pub request: RequestNumber,
+    pub recipient: String,
+    pub purpose: String,
+}

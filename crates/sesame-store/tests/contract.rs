@@ -95,6 +95,7 @@ contract!(
     records::inbound_keys_are_remembered_once,
     records::the_store_answers_pings,
     records::chat_messages_are_recorded_once_per_purpose_and_replaced,
+    records::match_choices_are_kept_newest_first,
     jobs::claims_respect_run_at_and_per_request_order,
     jobs::notices_of_different_requests_do_not_wait_for_each_other,
     jobs::a_leased_job_is_not_claimed_again_until_its_lease_ends,

@@ -4,6 +4,7 @@
 
 pub mod fake_slack;
 pub mod load;
+pub mod slack_driver;
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -85,6 +86,35 @@ impl TestApp {
         database: TestDatabase,
         notifiers: Vec<Arc<dyn Notifier>>,
     ) -> Option<TestApp> {
+        Self::spawn_configured(database, notifiers, "").await
+    }
+
+    /// Spawns with Slack configured as `sesame serve` would wire it, against `slack`: the notifier
+    /// delivers to the fake, and `/slack/*` accepts requests signed with
+    /// [`slack_driver::SIGNING_SECRET`].
+    pub async fn spawn_with_slack(slack: &fake_slack::FakeSlack) -> TestApp {
+        let config = format!(
+            "[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = false\n",
+            slack.bot_token(),
+            slack_driver::SIGNING_SECRET,
+            slack.base_url(),
+        );
+        Self::spawn_configured(TestDatabase::Sqlite, Vec::new(), &config)
+            .await
+            .expect("SQLite is always available")
+    }
+
+    /// A driver that plays Slack towards this app.
+    pub fn slack_driver(&self) -> slack_driver::SlackDriver {
+        slack_driver::SlackDriver::new(&self.base_url)
+    }
+
+    /// Spawns with extra configuration (TOML sections appended to the test's own).
+    pub async fn spawn_configured(
+        database: TestDatabase,
+        notifiers: Vec<Arc<dyn Notifier>>,
+        extra_config: &str,
+    ) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match database {
             TestDatabase::Sqlite => format!("sqlite://{}", dir.path().join("sesame.db").display()),
@@ -100,7 +130,7 @@ impl TestApp {
             "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://sesame.test\"\n[database]\nurl = {url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n",
             fixtures.join("flows").display().to_string(),
             fixtures.join("directory.yaml").display().to_string(),
-        );
+        ) + extra_config;
         let config: Config = toml::from_str(&config_text).expect("test config");
         // A fixed start time makes timestamps in failures readable: 2026-01-05T09:00:00Z, a Monday.
         let clock = Arc::new(ManualClock::new(Timestamp(1_767_603_600_000)));

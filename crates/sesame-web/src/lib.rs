@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod extract;
 mod ops;
+pub mod slack;
 
 pub use error::ApiError;
 pub use ops::HttpMetrics;
@@ -25,6 +26,8 @@ pub struct WebState {
     pub http: Arc<HttpMetrics>,
     /// The portal's base URL, for links to requests.
     pub public_url: String,
+    /// Slack's inbound handlers, when Slack is configured.
+    pub slack: Option<std::sync::Arc<slack::SlackInbound>>,
 }
 
 /// The whole HTTP surface.
@@ -32,6 +35,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(ops::routes())
+        .merge(slack::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::observe,

@@ -22,6 +22,8 @@ pub struct Application {
     /// What was done at start, for the summary `sesame serve` prints.
     pub summary: Vec<String>,
     run_dispatcher: bool,
+    /// The Slack Socket Mode connection, when configured.
+    socket_mode: Option<crate::slack::SocketModeTask>,
 }
 
 /// Loads and checks the flows directory.
@@ -87,10 +89,16 @@ impl Application {
         config: &Config,
         listener: TcpListener,
         clock: Arc<dyn Clock>,
-        notifiers: Vec<Arc<dyn Notifier>>,
+        mut notifiers: Vec<Arc<dyn Notifier>>,
     ) -> anyhow::Result<Application> {
         let mut summary = Vec::new();
         let catalog = load_catalog(config)?;
+        let public_url = config.server.public_url();
+        let slack = crate::slack::SlackParts::build(config, &catalog, &public_url)?;
+        if let Some(slack) = &slack {
+            notifiers.push(slack.notifier.clone());
+            summary.push(slack.summary());
+        }
         summary.push(format!(
             "loaded {} flows from {}",
             catalog.len(),
@@ -122,23 +130,26 @@ impl Application {
                 path.display()
             ));
         }
-        let public_url = config.server.public_url();
+        let slack_inbound = slack.as_ref().map(|parts| parts.inbound(&app));
         let state = WebState {
             app: app.clone(),
             http: Arc::new(HttpMetrics::default()),
             public_url: public_url.clone(),
+            slack: slack_inbound.clone(),
         };
         let router = sesame_web::router(state);
         let address = listener.local_addr()?;
         summary.push(format!(
             "listening on http://{address} (links point to {public_url})"
         ));
+        let socket_mode = slack.and_then(|parts| parts.socket_mode(slack_inbound?));
         Ok(Application {
             app,
             listener,
             router,
             summary,
             run_dispatcher: true,
+            socket_mode,
         })
     }
 
@@ -162,6 +173,7 @@ impl Application {
             let shutdown = shutdown.clone();
             tokio::spawn(async move { app.run_dispatcher(worker, shutdown).await })
         });
+        let socket_mode = self.socket_mode.map(|task| task.spawn(shutdown.clone()));
         let mut http_shutdown = shutdown.clone();
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
@@ -171,6 +183,9 @@ impl Application {
             .context("the HTTP server failed")?;
         if let Some(dispatcher) = dispatcher {
             dispatcher.await.context("the dispatcher panicked")?;
+        }
+        if let Some(socket_mode) = socket_mode {
+            socket_mode.await.context("the Slack connection panicked")?;
         }
         self.app.store().close().await;
         Ok(())

@@ -55,6 +55,9 @@ enum Command {
     },
     /// Print the REST API's OpenAPI document.
     Openapi,
+    /// Match free text to flows (messages on stdin, one a line), or measure the matcher with
+    /// `match eval <labelled.jsonl>`.
+    Match(crate::match_cli::MatchArgs),
 }
 
 #[derive(Subcommand)]
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", sesame_web::openapi_json());
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Match(args) => return crate::match_cli::run(args, cli.config.as_deref()),
         _ => {}
     }
     let (config, source) = config::load(cli.config.as_deref())?;
@@ -136,7 +140,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         json,
                     },
             } => explain(&config, &flow, &as_user, json).await,
-            Command::Config { .. } | Command::Openapi => Ok(ExitCode::SUCCESS),
+            Command::Config { .. } | Command::Openapi | Command::Match(_) => Ok(ExitCode::SUCCESS),
         }
     })
 }

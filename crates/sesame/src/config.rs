@@ -25,6 +25,8 @@ pub struct Config {
     pub access: AccessConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub slack: SlackConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +161,93 @@ impl Default for AccessConfig {
             admin_groups: default_admin_groups(),
             auditor_groups: default_auditor_groups(),
         }
+    }
+}
+
+/// The Slack app. Slack is on when `bot_token` is set; HTTP delivery of Slack's requests needs the
+/// signing secret, Socket Mode the app-level token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    /// The bot token (`xoxb-...`) the app calls the Web API with.
+    pub bot_token: Option<SecretString>,
+    /// Verifies requests Slack sends to `/slack/*` over HTTP.
+    pub signing_secret: Option<SecretString>,
+    /// An app-level token (`xapp-...`) with `connections:write`: Sesame then connects to Slack over
+    /// Socket Mode and needs no public URL.
+    pub app_token: Option<SecretString>,
+    /// The Web API's base URL; GovSlack and tests use another.
+    #[serde(default = "default_slack_api_url")]
+    pub api_url: String,
+    /// The slash command the app answers.
+    #[serde(default = "default_slack_command")]
+    pub command: String,
+    /// Pace calls to Slack's published limits (one message per second per conversation, the
+    /// per-method tiers) before Slack has to refuse them. Slack's own 429s are honoured either
+    /// way; turning this off is for tests against a fake Slack.
+    #[serde(default = "default_true")]
+    pub pace_calls: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_slack_api_url() -> String {
+    String::from("https://slack.com/api/")
+}
+
+fn default_slack_command() -> String {
+    String::from("/access")
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        SlackConfig {
+            bot_token: None,
+            signing_secret: None,
+            app_token: None,
+            api_url: default_slack_api_url(),
+            command: default_slack_command(),
+            pace_calls: true,
+        }
+    }
+}
+
+impl SlackConfig {
+    /// Whether Slack is configured, after checking the settings make sense together.
+    pub fn enabled(&self) -> anyhow::Result<bool> {
+        let set =
+            |s: &Option<SecretString>| s.as_ref().is_some_and(|s| !s.expose_secret().is_empty());
+        let Some(token) = self.bot_token.as_ref().filter(|_| set(&self.bot_token)) else {
+            if set(&self.signing_secret) || set(&self.app_token) {
+                bail!("[slack] needs bot_token as well as signing_secret or app_token");
+            }
+            return Ok(false);
+        };
+        if !token.expose_secret().starts_with("xoxb-") {
+            bail!("[slack] bot_token must be a bot token (it starts with xoxb-)");
+        }
+        if let Some(app) = self.app_token.as_ref().filter(|_| set(&self.app_token)) {
+            if !app.expose_secret().starts_with("xapp-") {
+                bail!("[slack] app_token must be an app-level token (it starts with xapp-)");
+            }
+        } else if !set(&self.signing_secret) {
+            bail!(
+                "[slack] needs signing_secret (for requests over HTTP) or app_token (for Socket \
+                 Mode)"
+            );
+        }
+        if !self.command.starts_with('/') || self.command.len() < 2 {
+            bail!("[slack] command must start with / (such as /access)");
+        }
+        Ok(true)
+    }
+
+    pub fn socket_mode(&self) -> bool {
+        self.app_token
+            .as_ref()
+            .is_some_and(|t| !t.expose_secret().is_empty())
     }
 }
 

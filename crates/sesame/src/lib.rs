@@ -5,6 +5,8 @@
 pub mod application;
 pub mod cli;
 pub mod config;
+mod match_cli;
+pub mod slack;
 pub mod telemetry;
 
 pub use application::Application;

@@ -278,3 +278,65 @@ async fn sigterm_stops_cleanly_and_loses_no_accepted_work() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 }
+
+/// `sesame match` on the committed evaluation catalog: one JSON line per message on stdin, and
+/// `match eval` printing the figures per kind.
+#[test]
+fn match_ranks_stdin_messages_and_eval_prints_the_figures() {
+    use std::io::Write;
+    let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/matcher");
+    let flows = eval.join("flows");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args(["match", "--flows", flows.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sesame match");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            "I can't get into the parking garage\nwhat's for lunch?\nprod db ro for 2h, INC-4411\n"
+                .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0]["text"],
+        json!("I can't get into the parking garage")
+    );
+    assert_eq!(lines[0]["ranked"][0]["flow"], json!("carpark"));
+    assert!(lines[0]["ranked"][0]["score"].is_number());
+    assert_eq!(lines[0]["confident"], json!(true));
+    assert!(
+        lines[0]["why"].as_str().unwrap().contains("parking garage"),
+        "{}",
+        lines[0]["why"]
+    );
+    assert_eq!(lines[1]["confident"], json!(false));
+    assert_eq!(lines[2]["ranked"][0]["flow"], json!("database-prod-read"));
+    assert_eq!(lines[2]["extracted"]["ticket"], json!("INC-4411"));
+    assert_eq!(lines[2]["extracted"]["duration"], json!("2h"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args(["match", "eval"])
+        .arg(eval.join("holdout.jsonl"))
+        .args(["--flows", flows.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    for expected in [
+        "top-1", "top-3", "abstain", "no_match", "spanish", "overall",
+    ] {
+        assert!(report.contains(expected), "{report}");
+    }
+}

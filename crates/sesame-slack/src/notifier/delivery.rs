@@ -42,6 +42,11 @@ impl Delivery<'_> {
 
     /// Renders with people as far as they are known without calling Slack.
     pub(super) fn render(&self, render: impl FnOnce(&RenderContext<'_>) -> Message) -> Message {
+        self.render_view(render)
+    }
+
+    /// Renders anything (a message, a view) with people as far as they are known.
+    pub(super) fn render_view<T>(&self, render: impl FnOnce(&RenderContext<'_>) -> T) -> T {
         let identities = &self.notifier.identities;
         let people = |id: &UserId| match self.directory.user(id) {
             Some(user) => Person {

@@ -4,7 +4,7 @@ use super::facts::status_line;
 use super::{Message, RenderContext, PICK_FLOW_ACTION, START_FLOW_ACTION};
 use crate::blocks::{
     actions, button, context, divider, external_select, header, home_tab, option, options_response,
-    section, section_with_accessory, static_select, ButtonStyle, Text, MAX_OPTIONS,
+    section, section_with_accessory, static_select, ButtonStyle, Text, MAX_ID, MAX_OPTIONS,
 };
 use crate::text::{Mrkdwn, PlainText};
 use serde_json::Value;
@@ -127,24 +127,47 @@ fn listed(
     blocks
 }
 
+/// The start of the block id that carries what the person typed, so that the flow they then pick
+/// can pre-fill the modal and count as evidence for the matcher. Block ids travel back with every
+/// click, ephemeral messages included, which message contents do not.
+const TYPED_BLOCK_PREFIX: &str = "sesame_typed:";
+
+/// A block id carrying (the start of) what the person typed; Slack allows 255 characters.
+fn typed_block_id(typed: &str) -> String {
+    let room = MAX_ID - TYPED_BLOCK_PREFIX.len();
+    let mut id = String::from(TYPED_BLOCK_PREFIX);
+    id.extend(typed.trim().chars().take(room));
+    id
+}
+
+/// What the person typed, read back from the block id of the block they clicked in.
+pub fn typed_text_of_block(block_id: &str) -> Option<&str> {
+    block_id
+        .strip_prefix(TYPED_BLOCK_PREFIX)
+        .filter(|t| !t.is_empty())
+}
+
 /// A message listing the flows to pick from, for `/access` without text and for messages Sesame
-/// could not match confidently.
-pub fn flow_picker(flows: &[&Flow]) -> Message {
-    let question = Mrkdwn::literal("Which access do you need?");
+/// could not match confidently (`typed` is what they wrote, carried along for the modal).
+pub fn flow_picker(flows: &[&Flow], typed: Option<&str>) -> Message {
     if flows.is_empty() {
         let none = Mrkdwn::literal("There is nothing you can request here yet.");
         return Message::new(&none, vec![section(&none)]);
     }
-    let blocks = vec![section_with_accessory(
-        &question,
-        flow_select(flows, "Choose what to request"),
-    )];
-    Message::new(&question, blocks)
+    let question = match typed {
+        Some(_) => Mrkdwn::literal("I could not tell which access you mean. Which one is it?"),
+        None => Mrkdwn::literal("Which access do you need?"),
+    };
+    let mut block = section_with_accessory(&question, flow_select(flows, "Choose what to request"));
+    if let Some(typed) = typed {
+        block["block_id"] = Value::String(typed_block_id(typed));
+    }
+    Message::new(&question, vec![block])
 }
 
-/// A reply proposing `flow` for what the person wrote, saying why it matched, with a Continue
-/// button (which opens the flow's questions) and a picker of the other flows.
-pub fn match_reply(flow: &Flow, reason: &str, other_flows: &[&Flow]) -> Message {
+/// A reply proposing `flow` for what the person wrote (`typed`), saying why it matched, with a
+/// Continue button (which opens the flow's questions) and a picker of the other flows.
+pub fn match_reply(flow: &Flow, reason: &str, other_flows: &[&Flow], typed: &str) -> Message {
     let proposal = Mrkdwn::literal("It looks like you need ")
         .then(Mrkdwn::bold(Mrkdwn::escaped(&flow.name)))
         .then_literal(".");
@@ -168,7 +191,7 @@ pub fn match_reply(flow: &Flow, reason: &str, other_flows: &[&Flow]) -> Message 
     if !others.is_empty() {
         elements.push(flow_select(&others, "Something else"));
     }
-    blocks.push(actions(&format!("sesame_match_{}", flow.id), elements));
+    blocks.push(actions(&typed_block_id(typed), elements));
     Message::new(&proposal, blocks)
 }
 

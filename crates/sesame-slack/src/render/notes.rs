@@ -38,6 +38,31 @@ pub fn removal_message(ctx: &RenderContext<'_>, request: &Request) -> Message {
     Message::new(&text, vec![section(&ask), section(&status)])
 }
 
+/// A modal that only says something (a refusal, a problem), to replace a modal in a
+/// `response_action: update` or to open where a form cannot be offered.
+pub fn info_modal(title: &str, text: &str) -> serde_json::Value {
+    crate::blocks::Modal {
+        callback_id: String::from(INFO_CALLBACK_ID),
+        title: crate::text::PlainText::new(title),
+        submit: None,
+        close: crate::text::PlainText::new("Close"),
+        blocks: vec![section(&Mrkdwn::escaped(text))],
+        private_metadata: crate::blocks::PrivateMetadata::default(),
+        notify_on_close: false,
+    }
+    .view()
+}
+
+/// The `callback_id` of [`info_modal`], which has nothing to submit.
+pub const INFO_CALLBACK_ID: &str = "sesame_info";
+
+/// A sentence for one person (a refusal, a problem, a confirmation), escaped like any text that may
+/// carry user input, in a section so that it is shown in full.
+pub fn plain_notice(text: &str) -> Message {
+    let escaped = Mrkdwn::escaped(text);
+    Message::new(&escaped, vec![section(&escaped)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;

@@ -236,6 +236,7 @@ mod tests {
             comment: 3,
             author: uid("fred"),
             text: String::from("hi"),
+            source: String::from("api"),
         };
         assert_eq!(
             ThreadEvent::from_notice(&commented),

@@ -8,7 +8,8 @@ use crate::jobs::{
     bounded_error, ordering_key, Job, JobCounts, JobId, JobRow, JobStatus, NewJob, JOB_COLUMNS,
 };
 use crate::requests::{
-    clamp_limit, Comment, CommentRow, EncodedTransition, RequestFilter, RequestRow,
+    clamp_limit, ChatMessageRecord, Comment, CommentRow, EncodedTransition, RequestFilter,
+    RequestRow,
 };
 use crate::tokens::{NewToken, TokenRecord, TokenRow, TOKEN_COLUMNS};
 use crate::url::{redact, scrub};

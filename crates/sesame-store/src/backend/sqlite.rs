@@ -26,7 +26,8 @@ use crate::jobs::{
     ORDERING_KEY_PREFIX,
 };
 use crate::requests::{
-    clamp_limit, Comment, CommentRow, EncodedTransition, RequestFilter, RequestRow,
+    clamp_limit, ChatMessageRecord, Comment, CommentRow, EncodedTransition, RequestFilter,
+    RequestRow,
 };
 use crate::tokens::{NewToken, TokenRecord, TokenRow, TOKEN_COLUMNS};
 use crate::url::redact;

@@ -378,4 +378,60 @@ pub async fn chat_messages_are_recorded_once_per_purpose_and_replaced(store: Sto
         matches!(missing, Err(sesame_store::StoreError::NotFound(_))),
         "{missing:?}"
     );
+    // A reply in a thread finds its request by where the message sits.
+    let found = store
+        .chat_message_at("slack", "D2", "3.000003")
+        .await
+        .expect("read")
+        .expect("the approver's message");
+    assert_eq!(
+        (
+            found.request,
+            found.recipient.as_str(),
+            found.purpose.as_str()
+        ),
+        (number, "carol", "approve:0")
+    );
+    for (platform, channel, ts) in [
+        ("teams", "D2", "3.000003"),
+        ("slack", "D1", "1.000001"),
+        ("slack", "D9", "3.000003"),
+    ] {
+        assert_eq!(
+            store
+                .chat_message_at(platform, channel, ts)
+                .await
+                .expect("read"),
+            None
+        );
+    }
+}
+
+pub async fn match_choices_are_kept_newest_first(store: Store) {
+    assert!(store
+        .recent_match_choices(10)
+        .await
+        .expect("read")
+        .is_empty());
+    for (i, (text, flow)) in [
+        ("car spot", "carpark"),
+        ("door card", "badge"),
+        ("garage", "carpark"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .record_match_choice("alice", text, flow, Timestamp(T0 + i as i64 * SECOND))
+            .await
+            .expect("record");
+    }
+    let recent = store.recent_match_choices(2).await.expect("read");
+    assert_eq!(
+        recent,
+        vec![
+            (String::from("garage"), String::from("carpark")),
+            (String::from("door card"), String::from("badge"))
+        ]
+    );
 }

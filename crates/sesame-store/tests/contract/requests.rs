@@ -408,6 +408,7 @@ pub async fn a_comment_is_stored_with_its_audit_row_and_a_job(store: Store) {
                     comment: comment.id,
                     author: user_id("alice"),
                     text: String::from("Plate is KA-123"),
+                    source: String::from("web"),
                 })
         })
         .expect("a Commented job");

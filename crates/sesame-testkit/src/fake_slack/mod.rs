@@ -21,6 +21,9 @@
 //! - `text` over 40,000 characters is `msg_too_long` (Slack documents that error, but its
 //!   changelog says it now truncates instead);
 //! - `views.publish` for an unknown user is `user_not_found`.
+//!
+//! Socket Mode (`apps.connections.open` and the WebSocket behind it) is in `socket.rs`; turn it on
+//! with [`FakeSlack::enable_socket_mode`].
 
 mod args;
 mod block_kit;
@@ -28,11 +31,13 @@ mod methods;
 mod model;
 mod server;
 mod signing;
+mod socket;
 mod state;
 
 pub use methods::identity;
 pub use model::{FakeEphemeral, FakeMessage, FakeUser, FakeView, InjectedFailure, RecordedCall};
 pub use signing::{sign_request, sign_request_at};
+pub use socket::{FakeSocketAck, FakeSocketStatus};
 
 use secrecy::SecretString;
 use sesame_slack::api::SlackApi;
@@ -53,6 +58,7 @@ pub struct FakeSlack {
 impl Drop for FakeSlack {
     fn drop(&mut self) {
         self.server.abort();
+        self.shared.lock().socket.shut_down();
     }
 }
 
@@ -105,6 +111,12 @@ impl FakeSlack {
     }
 
     // The workspace.
+
+    /// Opens (or finds) the direct message between a person and the app, as Slack does when the
+    /// person writes to the app; returns its id (`D` followed by the user id).
+    pub fn open_dm(&self, user: &str) -> String {
+        self.shared.lock().dm_channel(user)
+    }
 
     /// Adds a person. `email` is `None` for accounts without one (some guests, some bots).
     pub fn add_user(&self, id: &str, email: Option<&str>, real_name: &str) {

@@ -2,7 +2,7 @@
 //! any failure the test injected, runs the method, and records the call with its answer.
 
 use super::args::{Args, BodyError};
-use super::methods::{dispatch, Failure, MODELLED_METHODS};
+use super::methods::{dispatch, Failure, APPS_CONNECTIONS_OPEN, MODELLED_METHODS};
 use super::model::{InjectedFailure, RecordedCall};
 use super::state::{FakeState, Shared};
 use axum::body::Bytes;
@@ -119,12 +119,8 @@ fn answer(state: &mut FakeState, method: &str, args: &Args, headers: &HeaderMap)
     if !MODELLED_METHODS.contains(&method) {
         return failure_reply(Failure::code("unknown_method"));
     }
-    match presented_token(headers, args) {
-        None => return failure_reply(Failure::code("not_authed")),
-        Some(token) if token != state.bot_token => {
-            return failure_reply(Failure::code("invalid_auth"))
-        }
-        Some(_) => {}
+    if let Err(failure) = check_token(state, method, headers, args) {
+        return failure_reply(failure);
     }
     let mut answer_after = None;
     match state.take_injected(method) {
@@ -187,16 +183,43 @@ fn read_args(
     }
 }
 
-/// The bearer token from the header, or else a `token` argument (form and query only).
-fn presented_token(headers: &HeaderMap, args: &Args) -> Option<String> {
-    match headers.get(AUTHORIZATION) {
-        Some(value) => {
-            let value = value.to_str().unwrap_or("");
-            // A header in another scheme is a bad token, not a missing one.
-            Some(value.strip_prefix("Bearer ").unwrap_or("").to_owned())
-        }
-        None => args.token.clone(),
+/// Slack's token rules: the bot token for every method but `apps.connections.open`, which takes
+/// the app-level token, and only in the header. Each refuses the other's token with
+/// `not_allowed_token_type`.
+fn check_token(
+    state: &FakeState,
+    method: &str,
+    headers: &HeaderMap,
+    args: &Args,
+) -> Result<(), Failure> {
+    let app_token = state.socket.app_token.as_deref();
+    let bot_token = Some(state.bot_token.as_str());
+    let (token, expected, other) = if method == APPS_CONNECTIONS_OPEN {
+        (bearer_token(headers), app_token, bot_token)
+    } else {
+        (
+            bearer_token(headers).or_else(|| args.token.clone()),
+            bot_token,
+            app_token,
+        )
+    };
+    let Some(token) = token else {
+        return Err(Failure::code("not_authed"));
+    };
+    if Some(token.as_str()) == expected {
+        Ok(())
+    } else if Some(token.as_str()) == other {
+        Err(Failure::code("not_allowed_token_type"))
+    } else {
+        Err(Failure::code("invalid_auth"))
     }
+}
+
+/// The bearer token from the header.
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().unwrap_or("");
+    // A header in another scheme is a bad token, not a missing one.
+    Some(value.strip_prefix("Bearer ").unwrap_or("").to_owned())
 }
 
 fn failure_reply(failure: Failure) -> Reply {

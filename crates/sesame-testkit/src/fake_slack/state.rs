@@ -2,6 +2,7 @@
 //! it to do wrong.
 
 use super::model::{FakeEphemeral, FakeMessage, FakeUser, FakeView, InjectedFailure, RecordedCall};
+use super::socket::hub::SocketHub;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -41,6 +42,8 @@ pub(super) struct FakeState {
     /// Whether `chat.postMessage` enforces Slack's one message per second per channel.
     pub(super) post_rate_enforced: bool,
     pub(super) last_post_at: HashMap<String, Instant>,
+    /// Socket Mode: the app-level token, tickets, connections, envelopes and acknowledgements.
+    pub(super) socket: SocketHub,
     last_ts_micros: u64,
     last_id: u64,
 }
@@ -62,6 +65,7 @@ impl FakeState {
             injected: HashMap::new(),
             post_rate_enforced: false,
             last_post_at: HashMap::new(),
+            socket: SocketHub::default(),
             last_ts_micros: 0,
             last_id: 0,
         }
@@ -165,6 +169,7 @@ impl FakeState {
         self.calls.clear();
         self.injected.clear();
         self.last_post_at.clear();
+        self.socket.clear_records();
     }
 }
 

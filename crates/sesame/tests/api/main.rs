@@ -797,8 +797,7 @@ impl sesame_app::ports::Notifier for FlakyChat {
         &self,
         request: &sesame_core::Request,
         notice: &sesame_core::Notice,
-        _directory: &sesame_core::Directory,
-        _log: &dyn sesame_app::ports::MessageLog,
+        _context: &sesame_app::ports::DeliveryContext<'_>,
     ) -> Result<(), sesame_app::ports::DeliveryError> {
         use std::sync::atomic::Ordering;
         if self.refuse_for.lock().unwrap().as_deref() == Some(request.requester.as_str()) {
@@ -933,3 +932,5 @@ async fn my_requests_include_those_filed_for_someone_else() {
 }
 
 mod slack_delivery;
+mod slack_inbound;
+mod socket_mode;

@@ -237,8 +237,13 @@ async fn a_repeated_notice_edits_its_message_instead_of_posting_again() {
             approvers: vec![sesame_core::UserId::new("carol").unwrap()],
         },
     ] {
+        let context = sesame_app::ports::DeliveryContext {
+            directory: &directory,
+            log: &log,
+            overviews: &app.app,
+        };
         notifier
-            .deliver(&request, &notice, &directory, &log)
+            .deliver(&request, &notice, &context)
             .await
             .expect("delivered again");
     }
@@ -265,12 +270,16 @@ async fn a_repeated_notice_edits_its_message_instead_of_posting_again() {
         .unwrap()
         .unwrap();
     let forgetful = ForgetfulLog;
+    let context = sesame_app::ports::DeliveryContext {
+        directory: &directory,
+        log: &forgetful,
+        overviews: &app.app,
+    };
     notifier
         .deliver(
             &orphan_request,
             &sesame_core::Notice::RequestUpdated,
-            &directory,
-            &forgetful,
+            &context,
         )
         .await
         .expect("posted");

@@ -122,7 +122,7 @@ fn many_flows_become_a_search_and_long_lists_link_to_the_portal() {
 fn the_flow_picker_lists_flows_to_choose_from() {
     let carpark = carpark();
     let other = numbered_flow(1);
-    let message = flow_picker(&[&carpark, &other]);
+    let message = flow_picker(&[&carpark, &other], None);
     assert_eq!(
         message.to_json(),
         json!({"text": "Which access do you need?", "blocks": [
@@ -136,16 +136,37 @@ fn the_flow_picker_lists_flows_to_choose_from() {
         ]})
     );
     assert_eq!(
-        flow_picker(&[]).text,
+        flow_picker(&[], None).text,
         "There is nothing you can request here yet."
     );
+    // After a message Sesame could not match, the picker carries the text for the modal.
+    let unsure = flow_picker(&[&carpark], Some("a spot for my car"));
+    let block_id = unsure.blocks[0]["block_id"].as_str().unwrap();
+    assert_eq!(typed_text_of_block(block_id), Some("a spot for my car"));
+}
+
+#[test]
+fn typed_text_is_cut_to_fit_a_block_id() {
+    let carpark = carpark();
+    let long = "é".repeat(400);
+    let message = match_reply(&carpark, "why", &[&carpark], &long);
+    let block_id = message.blocks[2]["block_id"].as_str().unwrap();
+    assert_eq!(block_id.chars().count(), 255);
+    assert!(typed_text_of_block(block_id).unwrap().starts_with("éé"));
+    assert_eq!(typed_text_of_block("sesame_other"), None);
+    assert_eq!(check_limits(&message.to_json()), Ok(()));
 }
 
 #[test]
 fn a_match_proposes_the_flow_says_why_and_offers_something_else() {
     let carpark = carpark();
     let other = numbered_flow(1);
-    let message = match_reply(&carpark, "you wrote \"parking\" <@U1>", &[&carpark, &other]);
+    let message = match_reply(
+        &carpark,
+        "you wrote \"parking\" <@U1>",
+        &[&carpark, &other],
+        "I need parking",
+    );
     assert_eq!(
         message.to_json(),
         json!({"text": "It looks like you need *Carpark access*.", "blocks": [
@@ -154,7 +175,7 @@ fn a_match_proposes_the_flow_says_why_and_offers_something_else() {
                 {"type": "mrkdwn", "text": "Why: you wrote \"parking\" &lt;@U1&gt;"},
                 {"type": "plain_text", "text": "A parking permit for the HQ carpark, valid on weekdays."}
             ]},
-            {"type": "actions", "block_id": "sesame_match_carpark", "elements": [
+            {"type": "actions", "block_id": "sesame_typed:I need parking", "elements": [
                 {"type": "button", "action_id": "sesame_start_flow", "value": "carpark", "style": "primary",
                  "text": {"type": "plain_text", "text": "Continue"}},
                 {"type": "static_select", "action_id": "sesame_pick_flow",
@@ -163,7 +184,7 @@ fn a_match_proposes_the_flow_says_why_and_offers_something_else() {
             ]}
         ]})
     );
-    let alone = match_reply(&carpark, "only one", &[&carpark]);
+    let alone = match_reply(&carpark, "only one", &[&carpark], "parking");
     assert_eq!(alone.blocks[2]["elements"].as_array().unwrap().len(), 1);
     assert_eq!(check_limits(&message.to_json()), Ok(()));
 }

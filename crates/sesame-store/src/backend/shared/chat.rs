@@ -53,4 +53,57 @@ impl Pools {
             Err(e) => Err(db(e)),
         }
     }
+
+    pub(crate) async fn chat_message_at(
+        &self,
+        platform: &str,
+        channel: &str,
+        ts: &str,
+    ) -> Result<Option<ChatMessageRecord>, StoreError> {
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT request_number, recipient, purpose FROM chat_messages WHERE platform = $1 AND channel = $2 AND ts = $3 ORDER BY request_number LIMIT 1",
+        )
+        .bind(platform)
+        .bind(channel)
+        .bind(ts)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db)?;
+        Ok(row.map(|(number, recipient, purpose)| ChatMessageRecord {
+            request: RequestNumber(number),
+            recipient,
+            purpose,
+        }))
+    }
+
+    pub(crate) async fn record_match_choice(
+        &self,
+        user: &str,
+        text: &str,
+        flow: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO match_choices (user_id, text, flow_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(user)
+            .bind(text)
+            .bind(flow)
+            .bind(now.millis())
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    pub(crate) async fn recent_match_choices(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query_as(
+            "SELECT text, flow_id FROM match_choices ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)
+    }
 }

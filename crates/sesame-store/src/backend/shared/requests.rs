@@ -146,6 +146,7 @@ impl Pools {
                 comment: id,
                 author: author.clone(),
                 text: text.to_owned(),
+                source: source.to_owned(),
             },
             at,
         )?;

@@ -1,5 +1,6 @@
 //! The Web API methods the fake answers, each checking what Slack checks before changing anything.
 
+mod apps;
 mod chat;
 mod conversations;
 mod users;
@@ -55,6 +56,7 @@ pub(super) type Answer = Result<Map<String, Value>, Failure>;
 /// Every method the fake models. Others answer `unknown_method`, which Slack also answers for
 /// names it does not know, so a test calling something new fails loudly.
 pub(super) const MODELLED_METHODS: &[&str] = &[
+    APPS_CONNECTIONS_OPEN,
     "auth.test",
     "chat.postMessage",
     "chat.update",
@@ -68,8 +70,12 @@ pub(super) const MODELLED_METHODS: &[&str] = &[
     "users.lookupByEmail",
 ];
 
+/// The one method that takes the app-level token instead of the bot token.
+pub(super) const APPS_CONNECTIONS_OPEN: &str = "apps.connections.open";
+
 pub(super) fn dispatch(state: &mut FakeState, method: &str, args: &Args) -> Answer {
     match method {
+        APPS_CONNECTIONS_OPEN => apps::connections_open(state),
         "auth.test" => Ok(users::auth_test()),
         "chat.postMessage" => chat::post_message(state, args),
         "chat.update" => chat::update(state, args),

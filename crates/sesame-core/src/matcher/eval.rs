@@ -1,0 +1,156 @@
+//! Measuring the matcher on labelled messages: top-1 accuracy and top-3 recall on messages that
+//! have a right flow, and abstain accuracy (no confident proposal) on messages that have none.
+//! Shared by `sesame match eval` and the core test that holds the targets.
+
+use super::{Evidence, Matcher};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One labelled message: `flow` is `None` when no flow fits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Labelled {
+    pub text: String,
+    pub flow: Option<String>,
+    pub kind: String,
+}
+
+/// Parses JSON lines (blank lines skipped); errors name the line.
+pub fn parse_labelled(text: &str) -> Result<Vec<Labelled>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", n + 1)))
+        .collect()
+}
+
+/// Counts for one kind of message (or all of them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub messages: usize,
+    /// Messages with a right flow, and how often it came first / in the first three.
+    pub matchable: usize,
+    pub top1: usize,
+    pub top3: usize,
+    /// Messages with no right flow, and how often the matcher made no confident proposal.
+    pub no_match: usize,
+    pub abstained: usize,
+    /// Confident proposals of a wrong flow (the costly mistake).
+    pub confident_wrong: usize,
+    /// Confident proposals overall.
+    pub confident: usize,
+}
+
+fn ratio(n: usize, of: usize) -> Option<f64> {
+    (of > 0).then(|| n as f64 / of as f64)
+}
+
+impl Tally {
+    pub fn top1_accuracy(&self) -> Option<f64> {
+        ratio(self.top1, self.matchable)
+    }
+    pub fn top3_recall(&self) -> Option<f64> {
+        ratio(self.top3, self.matchable)
+    }
+    pub fn abstain_accuracy(&self) -> Option<f64> {
+        ratio(self.abstained, self.no_match)
+    }
+}
+
+/// A message the matcher got wrong, for looking at.
+#[derive(Debug, Clone, Serialize)]
+pub struct Miss {
+    pub text: String,
+    pub kind: String,
+    pub expected: Option<String>,
+    pub got: Option<String>,
+    pub confident: bool,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub overall: Tally,
+    pub by_kind: BTreeMap<String, Tally>,
+    pub misses: Vec<Miss>,
+}
+
+/// Runs every message through `matcher` (all flows requestable) with `evidence`.
+pub fn evaluate(matcher: &Matcher, messages: &[Labelled], evidence: &Evidence) -> Report {
+    let mut report = Report::default();
+    for m in messages {
+        let outcome = matcher.rank(&m.text, |_| true, evidence);
+        let ids: Vec<&str> = outcome.ranked.iter().map(|s| s.flow.as_str()).collect();
+        let proposal = outcome.proposal().map(|f| f.as_str());
+        let right_first = ids.first().copied() == m.flow.as_deref();
+        let wrong_proposal = proposal.is_some() && proposal != m.flow.as_deref();
+        for tally in [
+            &mut report.overall,
+            report.by_kind.entry(m.kind.clone()).or_default(),
+        ] {
+            tally.messages += 1;
+            tally.confident += usize::from(outcome.confident);
+            tally.confident_wrong += usize::from(wrong_proposal);
+            match &m.flow {
+                Some(flow) => {
+                    tally.matchable += 1;
+                    tally.top1 += usize::from(right_first);
+                    tally.top3 += usize::from(ids.iter().take(3).any(|f| f == flow));
+                }
+                None => {
+                    tally.no_match += 1;
+                    tally.abstained += usize::from(!outcome.confident);
+                }
+            }
+        }
+        let missed = match &m.flow {
+            Some(_) => !right_first || wrong_proposal,
+            None => outcome.confident,
+        };
+        if missed {
+            report.misses.push(Miss {
+                text: m.text.clone(),
+                kind: m.kind.clone(),
+                expected: m.flow.clone(),
+                got: ids.first().map(|s| (*s).to_owned()),
+                confident: outcome.confident,
+                why: outcome.why.clone(),
+            });
+        }
+    }
+    report
+}
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| String::from("-"), |v| format!("{:.1}%", v * 100.0))
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<14}{:>6}{:>9}{:>9}{:>10}{:>12}{:>17}",
+            "kind", "n", "top-1", "top-3", "abstain", "confident", "confident-wrong"
+        )?;
+        let overall = String::from("overall");
+        let rows = self
+            .by_kind
+            .iter()
+            .chain(std::iter::once((&overall, &self.overall)));
+        for (kind, t) in rows {
+            writeln!(
+                f,
+                "{:<14}{:>6}{:>9}{:>9}{:>10}{:>12}{:>17}",
+                kind,
+                t.messages,
+                percent(t.top1_accuracy()),
+                percent(t.top3_recall()),
+                percent(t.abstain_accuracy()),
+                t.confident,
+                t.confident_wrong
+            )?;
+        }
+        Ok(())
+    }
+}

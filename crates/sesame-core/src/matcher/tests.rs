@@ -1,0 +1,258 @@
+use super::*;
+use crate::time::Span;
+
+fn flow(id: &str, name: &str, category: &str, keywords: &str, justification: &str) -> Flow {
+    crate::test_support::flow(&format!(
+        "id: {id}\nname: {name}\ncategory: {category}\nrequesters: everyone\nkeywords: [{keywords}]\n\
+         justification: {justification}\napproval:\n  - {{ approvers: manager }}\n\
+         fulfillment: {{ manual: {{ group: facilities }} }}\n"
+    ))
+}
+
+fn catalog() -> Vec<Flow> {
+    vec![
+        flow(
+            "carpark",
+            "Carpark access",
+            "Facilities",
+            "parking, garage",
+            "required",
+        ),
+        flow(
+            "badge",
+            "Office badge",
+            "Facilities",
+            "door, building",
+            "none",
+        ),
+        flow(
+            "aws-prod-ro",
+            "AWS production (read-only)",
+            "Cloud",
+            "aws, readonly",
+            "required",
+        ),
+        flow(
+            "aws-prod-admin",
+            "AWS production (admin)",
+            "Cloud",
+            "aws, administrator",
+            "required",
+        ),
+        flow(
+            "aws-staging",
+            "AWS staging",
+            "Cloud",
+            "aws, sandbox",
+            "optional",
+        ),
+        flow(
+            "salesforce-read",
+            "Salesforce (read-only)",
+            "Sales",
+            "crm, reports",
+            "optional",
+        ),
+    ]
+}
+
+fn top(matcher: &Matcher, text: &str) -> MatchOutcome {
+    matcher.rank(text, |_| true, &Evidence::default())
+}
+
+#[test]
+fn a_clear_message_is_matched_with_a_reason() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    let outcome = top(&matcher, "I need carpark access");
+    assert_eq!(outcome.proposal().map(FlowId::as_str), Some("carpark"));
+    assert!(outcome.why.contains("carpark"), "{}", outcome.why);
+}
+
+#[test]
+fn paraphrases_typos_abbreviations_and_other_languages_find_the_flow() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    for (text, expected) in [
+        ("I can't get into the parking garage", "carpark"),
+        ("carpak pls", "carpark"),
+        ("necesito una plaza de aparcamiento", "carpark"),
+        ("j'ai besoin d'une place de parking", "carpark"),
+        ("ich brauche einen Stellplatz in der Tiefgarage", "carpark"),
+        ("aws prod ro", "aws-prod-ro"),
+        ("sfdc read pls", "salesforce-read"),
+        ("hey :wave: :car: parking", "carpark"),
+        ("Lesezugriff auf die AWS Produktionskonsole", "aws-prod-ro"),
+    ] {
+        let outcome = top(&matcher, text);
+        assert_eq!(
+            outcome.proposal().map(FlowId::as_str),
+            Some(expected),
+            "{text}: {outcome:?}"
+        );
+    }
+    let outcome = top(&matcher, "I can't get into the parking garage");
+    assert!(outcome.why.contains("'parking garage'"), "{}", outcome.why);
+    let outcome = top(&matcher, "salesfroce read");
+    assert!(
+        outcome.why.contains("read as 'salesforce'"),
+        "{}",
+        outcome.why
+    );
+}
+
+#[test]
+fn near_neighbours_are_told_apart_or_left_to_the_person() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    assert_eq!(
+        top(&matcher, "aws prod admin")
+            .proposal()
+            .map(FlowId::as_str),
+        Some("aws-prod-admin")
+    );
+    assert_eq!(
+        top(&matcher, "aws staging pls")
+            .proposal()
+            .map(FlowId::as_str),
+        Some("aws-staging")
+    );
+    // "aws prod" alone could be either production flow: no proposal, both listed first.
+    let outcome = top(&matcher, "aws prod");
+    assert!(!outcome.confident, "{outcome:?}");
+    let first_two: Vec<&str> = outcome
+        .ranked
+        .iter()
+        .take(2)
+        .map(|s| s.flow.as_str())
+        .collect();
+    assert!(first_two.contains(&"aws-prod-ro") && first_two.contains(&"aws-prod-admin"));
+    assert!(outcome.why.contains("several flows"), "{}", outcome.why);
+}
+
+#[test]
+fn nothing_fitting_abstains_and_forbidden_flows_are_never_ranked() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    let outcome = top(&matcher, "what's for lunch?");
+    assert!(!outcome.confident);
+    assert!(outcome.ranked.is_empty());
+    let evidence = Evidence::new([PastChoice {
+        text: String::from("carpark"),
+        flow: FlowId::new("carpark").unwrap(),
+    }]);
+    let outcome = matcher.rank("carpark", |f| f.as_str() != "carpark", &evidence);
+    assert!(outcome.ranked.iter().all(|s| s.flow.as_str() != "carpark"));
+    assert!(Matcher::default()
+        .rank("carpark", |_| true, &evidence)
+        .ranked
+        .is_empty());
+}
+
+#[test]
+fn past_choices_lend_their_flow_to_similar_messages() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    let before = top(&matcher, "a spot for the zeppelin");
+    assert!(!before.confident);
+    let choice = |text: &str| PastChoice {
+        text: String::from(text),
+        flow: FlowId::new("carpark").unwrap(),
+    };
+    let evidence = Evidence::new([
+        choice("spot for my zeppelin tomorrow"),
+        choice("zeppelin spot"),
+    ]);
+    assert_eq!(evidence.len(), 2);
+    let outcome = matcher.rank("a spot for the zeppelin", |_| true, &evidence);
+    assert_eq!(
+        outcome.proposal().map(FlowId::as_str),
+        Some("carpark"),
+        "{outcome:?}"
+    );
+    assert!(
+        outcome.why.contains("people who wrote something similar"),
+        "{}",
+        outcome.why
+    );
+}
+
+#[test]
+fn tickets_durations_and_ends_are_pulled_out() {
+    let e = extract::extract("need prod db for 2 hours, INC-4411", None);
+    assert_eq!(e.ticket.as_deref(), Some("INC-4411"));
+    assert_eq!(e.duration, Span::parse("2h").ok());
+    assert_eq!(
+        extract::extract("pendant 3 jours", None).duration,
+        Span::parse("3d").ok()
+    );
+    assert_eq!(
+        extract::extract("für 2 Stunden bitte", None).duration,
+        Span::parse("2h").ok()
+    );
+    assert_eq!(
+        extract::extract("for a week, jira-123", None).duration,
+        Span::parse("1w").ok()
+    );
+    assert_eq!(
+        extract::extract("jira-123", None).ticket.as_deref(),
+        Some("JIRA-123")
+    );
+    assert_eq!(
+        extract::extract("k8s for 30min", None).duration,
+        Span::parse("30m").ok()
+    );
+    assert_eq!(extract::extract("the 2 of us", None).duration, None);
+    // 2023-11-14 is a Tuesday; "until Friday" ends at the end of Friday the 17th (UTC).
+    let tuesday_noon = Timestamp::from_millis(1_699_963_200_000);
+    let e = extract::extract("carpark until friday", Some(tuesday_noon));
+    assert_eq!(
+        e.until.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2023-11-18T00:00:00Z")
+    );
+    assert_eq!(e.duration, Span::parse("84h").ok());
+    let e = extract::extract("bis morgen", Some(tuesday_noon));
+    assert_eq!(
+        e.until.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2023-11-16T00:00:00Z")
+    );
+}
+
+#[test]
+fn the_justification_is_drafted_only_for_flows_that_take_one() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    let outcome = top(&matcher, "carpark for 2 weeks please, INC-12");
+    assert_eq!(
+        outcome.extracted.justification.as_deref(),
+        Some("carpark for 2 weeks please, INC-12")
+    );
+    assert_eq!(outcome.extracted.ticket.as_deref(), Some("INC-12"));
+    assert_eq!(top(&matcher, "office badge").extracted.justification, None);
+}
+
+#[test]
+fn a_site_vocabulary_extends_the_builtin_one() {
+    let flows = catalog();
+    let plain = Matcher::new(&flows);
+    assert!(!top(&plain, "zorblax").confident);
+    let vocabulary = Vocabulary::builtin_extended_by("synonyms:\n  parking: [zorblax]\n").unwrap();
+    let matcher = Matcher::with_vocabulary(&flows, &vocabulary);
+    assert_eq!(
+        top(&matcher, "zorblax").proposal().map(FlowId::as_str),
+        Some("carpark")
+    );
+}
+
+#[test]
+fn an_external_reranker_can_break_a_tie_but_not_add_flows() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    let outcome = top(&matcher, "aws prod");
+    let admin = FlowId::new("aws-prod-admin").unwrap();
+    let badge = FlowId::new("badge").unwrap();
+    let blended = blend_external(&outcome, &[(admin.clone(), 1.0), (badge.clone(), 1.0)], 0.5);
+    assert_eq!(blended.ranked[0].flow, admin);
+    assert!(blended.ranked.iter().all(|s| s.flow != badge));
+    assert_eq!(blended.ranked.len(), outcome.ranked.len());
+}

