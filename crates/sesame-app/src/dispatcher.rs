@@ -22,6 +22,9 @@ pub const MAX_ATTEMPTS: u32 = 12;
 /// How long a claimed job is reserved for its worker; a crashed worker's jobs return after this.
 pub const LEASE_MILLIS: i64 = 60_000;
 const BATCH: u32 = 128;
+/// How long inbound de-duplication keys (event ids, clicks) are kept.
+const INBOUND_KEYS_KEPT_MILLIS: i64 = 24 * 3_600_000;
+const INBOUND_PRUNE_EVERY_MILLIS: i64 = 10 * 60_000;
 /// The longest the worker sleeps before looking again, so jobs written by another replica are seen.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -213,6 +216,7 @@ impl App {
     /// never abandons work half done (and anything unclaimed stays in the outbox for next time).
     pub async fn run_dispatcher(&self, worker: String, mut shutdown: watch::Receiver<bool>) {
         let mut last_directory_check = self.now();
+        let mut last_inbound_pruning = Timestamp(0);
         loop {
             if *shutdown.borrow() {
                 return;
@@ -231,6 +235,10 @@ impl App {
                     tracing::warn!(error = %e, "directory reload failed");
                 }
             }
+            if now.0 - last_inbound_pruning.0 > INBOUND_PRUNE_EVERY_MILLIS {
+                last_inbound_pruning = now;
+                self.forget_old_inbound_keys().await;
+            }
             if busy {
                 continue;
             }
@@ -246,6 +254,17 @@ impl App {
                 _ = self.inner.wake.notified() => {}
                 _ = shutdown.changed() => {}
             }
+        }
+    }
+
+    /// Forgets the de-duplication keys of inbound chat traffic once no platform would repeat it:
+    /// Slack retries an event for about an hour, so a day is ample, and the table stays small.
+    pub async fn forget_old_inbound_keys(&self) {
+        let cutoff = Timestamp(self.now().0 - INBOUND_KEYS_KEPT_MILLIS);
+        match self.store().forget_inbound_before(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(forgotten = n, "old inbound keys forgotten"),
+            Err(e) => tracing::warn!(error = %e, "old inbound keys could not be forgotten"),
         }
     }
 

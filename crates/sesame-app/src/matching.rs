@@ -24,7 +24,7 @@ impl App {
         let evidence = read_lock(&self.inner.evidence);
         catalog
             .matcher()
-            .rank(text, |id| allowed.contains(id), &evidence)
+            .rank_at(text, |id| allowed.contains(id), &evidence, self.now())
     }
 
     /// Remembers that `who` wrote `text` and then chose `flow`, so similar messages lean towards it.

@@ -45,6 +45,9 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
+/// The app-level token of test apps that use Socket Mode.
+pub const SOCKET_APP_TOKEN: &str = "xapp-1-A0SESAME-0000-test";
+
 pub struct TestApp {
     pub app: App,
     pub base_url: String,
@@ -97,6 +100,21 @@ impl TestApp {
             "[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = false\n",
             slack.bot_token(),
             slack_driver::SIGNING_SECRET,
+            slack.base_url(),
+        );
+        Self::spawn_configured(TestDatabase::Sqlite, Vec::new(), &config)
+            .await
+            .expect("SQLite is always available")
+    }
+
+    /// Spawns with Slack over Socket Mode against `slack` (whose Socket Mode is switched on here
+    /// with [`SOCKET_APP_TOKEN`]): no signing secret, no `/slack/*` traffic.
+    pub async fn spawn_with_slack_socket_mode(slack: &fake_slack::FakeSlack) -> TestApp {
+        slack.enable_socket_mode(SOCKET_APP_TOKEN);
+        let config = format!(
+            "[slack]\nbot_token = {:?}\napp_token = {:?}\napi_url = {:?}\npace_calls = false\n",
+            slack.bot_token(),
+            SOCKET_APP_TOKEN,
             slack.base_url(),
         );
         Self::spawn_configured(TestDatabase::Sqlite, Vec::new(), &config)

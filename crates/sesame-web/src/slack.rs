@@ -13,9 +13,11 @@ mod commands;
 mod events;
 mod http;
 mod people;
+mod socket;
 mod views;
 
 pub use http::routes;
+pub use socket::SlackSocketHandler;
 
 use secrecy::SecretString;
 use serde_json::{json, Value};

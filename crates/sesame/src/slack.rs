@@ -6,7 +6,8 @@ use anyhow::Context;
 use sesame_app::{App, Catalog};
 use sesame_slack::api::SlackApi;
 use sesame_slack::notifier::{FlowLookup, SlackNotifier};
-use sesame_web::slack::SlackInbound;
+use sesame_slack::socket::SocketMode;
+use sesame_web::slack::{SlackInbound, SlackSocketHandler};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -105,8 +106,21 @@ pub struct SocketModeTask {
 }
 
 impl SocketModeTask {
+    /// Connects to Slack and serves envelopes until `shutdown` turns true.
     pub fn spawn(self, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-        let _ = (&self.api_url, &self.app_token, &self.inbound, &shutdown);
-        tokio::spawn(async {})
+        tokio::spawn(async move {
+            let client =
+                match SocketMode::new(&self.api_url, self.app_token, reqwest::Client::new()) {
+                    Ok(client) => client,
+                    Err(e) => {
+                        tracing::error!(error = %e, "Socket Mode cannot start");
+                        return;
+                    }
+                };
+            let handler = Arc::new(SlackSocketHandler(self.inbound));
+            if let Err(e) = client.serve(handler, shutdown).await {
+                tracing::error!(error = %e, "Socket Mode stopped; Slack requests are no longer received");
+            }
+        })
     }
 }

@@ -70,8 +70,14 @@ impl SlackInbound {
         let mut prefill = Prefill::default();
         if let Some(typed) = typed {
             let extracted = self.app.match_text(who, typed).extracted;
-            prefill.duration = extracted.duration;
-            prefill.justification = extracted.justification;
+            // "until Friday" becomes the span from now, in whole hours rounded up.
+            let until = extracted.until.map(|end| {
+                let hours = (end.millis() - self.app.time().millis()).div_euclid(3_600_000) + 1;
+                sesame_core::Span::from_seconds(hours.max(1) * 3600)
+            });
+            prefill.duration = extracted.duration.or(until);
+            // Only the person's own words: the matcher leaves it empty for flows without one.
+            prefill.justification = extracted.justification.or_else(|| Some(typed.to_owned()));
         }
         let state = RequestModalState {
             flow: flow.id.to_string(),

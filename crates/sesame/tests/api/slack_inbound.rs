@@ -349,9 +349,79 @@ async fn slash_commands_mentions_and_the_home_tab_answer_only_the_person() {
         ))
         .await;
     assert_eq!(done.body["response_action"], "clear", "{:?}", done.body);
-    assert_eq!(requests_of(&app, "bob").await.len(), 1);
+    let bobs = requests_of(&app, "bob").await;
+    assert_eq!(bobs.len(), 1);
     assert!(requests_of(&app, "alice").await.is_empty());
     app.drain_outbox().await;
+
+    // Through to the end: Carol approves, Fran prints the badge; Bob's home follows along.
+    let carols = slack.messages_in("DU0CAROL");
+    click(&driver, &slack, "U0CAROL", &carols[0], "sesame_approve").await;
+    app.drain_outbox().await;
+    let task = slack
+        .messages_in("DU0FRAN")
+        .into_iter()
+        .find(|m| element(&m.blocks, "sesame_complete").is_some())
+        .expect("Fran's task");
+    click(&driver, &slack, "U0FRAN", &task, "sesame_complete").await;
+    app.drain_outbox().await;
+    assert_eq!(requests_of(&app, "bob").await[0]["state"], "fulfilled");
+    let home = slack.published_home("U0BOB").unwrap();
+    assert!(
+        home.updates > 0,
+        "Bob's home tab was refreshed as the request moved"
+    );
+    app.assert_nothing_owed().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reminders_and_escalations_arrive_as_direct_messages() {
+    let (slack, app, driver) = slack_and_app().await;
+    let alice = app.token("alice").await;
+    let number = app
+        .post("/api/v1/requests", &alice, super::carpark("REMIND1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    app.drain_outbox().await;
+    let carols = slack.messages_in("DU0CAROL");
+    click(&driver, &slack, "U0CAROL", &carols[0], "sesame_approve").await;
+    app.drain_outbox().await;
+    let link = format!("Carpark access #{number}");
+    let frans = slack
+        .messages_in("DU0FRAN")
+        .into_iter()
+        .find(|m| text_of(&m.blocks).contains(&link))
+        .expect("Fran is asked");
+    assert!(slack.thread("DU0FRAN", &frans.ts).is_empty());
+
+    // Four hours without a decision: each undecided approver gets a reminder under their message.
+    app.advance("4h").await;
+    let reminders = slack.thread("DU0FRAN", &frans.ts);
+    assert_eq!(reminders.len(), 1, "{reminders:#?}");
+    assert!(
+        reminders[0].text.contains("Reminder"),
+        "{}",
+        reminders[0].text
+    );
+
+    // A day without one: the step is escalated, and the requester's thread says so.
+    app.advance("1d").await;
+    let requester = slack
+        .messages_in("DU0ALICE")
+        .into_iter()
+        .find(|m| text_of(&m.blocks).contains(&link))
+        .unwrap();
+    let thread = slack.thread("DU0ALICE", &requester.ts);
+    assert!(
+        thread
+            .iter()
+            .any(|m| m.text.to_lowercase().contains("escalat")),
+        "{thread:#?}"
+    );
+    app.assert_nothing_owed().await;
     app.stop().await;
 }
 
@@ -646,5 +716,105 @@ async fn the_questions_modal_follows_answers_that_show_other_questions() {
     assert!(serde_json::to_string(&updated.view)
         .unwrap()
         .contains("q_bay"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn socket_mode_serves_the_same_handlers_without_a_public_url() {
+    let slack = FakeSlack::start().await;
+    for (id, email, name) in [
+        ("U0ALICE", "alice@example.com", "Alice Requester"),
+        ("U0CAROL", "carol@example.com", "Carol Manager"),
+    ] {
+        slack.add_user(id, Some(email), name);
+        slack.open_dm(id);
+    }
+    let app = TestApp::spawn_with_slack_socket_mode(&slack).await;
+    let driver = app.slack_driver();
+    let wait = Duration::from_secs(5);
+
+    // A slash command is answered in the acknowledgement, as over HTTP.
+    let envelope = slack.socket_send(
+        "slash_commands",
+        json!({"command": "/access", "text": "parking garage", "user_id": "U0ALICE",
+               "user_name": "alice", "team_id": "T0SESAME", "channel_id": "C0GENERAL",
+               "response_url": "https://hooks.slack.invalid/1", "trigger_id": slack.trigger_id()}),
+    );
+    let answer = slack
+        .socket_ack(&envelope, wait)
+        .await
+        .expect("acknowledged");
+    assert_eq!(answer["response_type"], "ephemeral", "{answer}");
+    assert!(element(answer["blocks"].as_array().unwrap(), "sesame_start_flow").is_some());
+
+    // An event is acknowledged at once and answered in the DM; its repeat is dropped.
+    let (_, event) = driver.event_envelope(driver.direct_message("U0ALICE", "office badge", None));
+    for _ in 0..2 {
+        let id = slack.socket_send("events_api", event.clone());
+        slack.socket_ack(&id, wait).await.expect("acknowledged");
+    }
+    eventually("the DM reply", || {
+        slack.messages_in("DU0ALICE").into_iter().next()
+    })
+    .await;
+
+    // A click decides, through the same engine checks.
+    let alice = app.token("alice").await;
+    let number = app
+        .post("/api/v1/requests", &alice, super::carpark("SOCK1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    app.drain_outbox().await;
+    let carols = slack.messages_in("DU0CAROL");
+    let (block_id, button) = element(&carols[0].blocks, "sesame_approve").unwrap();
+    let click = driver.block_actions(
+        "U0CAROL",
+        &slack.trigger_id(),
+        ClickedIn::Message {
+            channel: &carols[0].channel,
+            ts: &carols[0].ts,
+        },
+        json!({"action_id": "sesame_approve", "block_id": block_id, "type": "button", "value": button["value"]}),
+    );
+    let id = slack.socket_send("interactive", click);
+    slack.socket_ack(&id, wait).await.expect("acknowledged");
+    let request = app
+        .get(&format!("/api/v1/requests/{number}"), &alice)
+        .await
+        .body;
+    assert_eq!(request["current_step"], 1, "{request}");
+    assert_eq!(
+        slack.messages_in("DU0ALICE").len(),
+        2,
+        "one reply, one request message"
+    );
+    app.drain_outbox().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn inbound_keys_are_forgotten_after_a_day() {
+    let (_slack, app, _driver) = slack_and_app().await;
+    let store = app.app.store();
+    assert!(store
+        .remember_inbound("slack-event", "Ev1", app.app.now())
+        .await
+        .unwrap());
+    app.app.forget_old_inbound_keys().await;
+    assert!(
+        !store
+            .remember_inbound("slack-event", "Ev1", app.app.now())
+            .await
+            .unwrap(),
+        "kept while Slack may still retry"
+    );
+    app.clock.advance(sesame_core::Span::parse("2d").unwrap());
+    app.app.forget_old_inbound_keys().await;
+    assert!(store
+        .remember_inbound("slack-event", "Ev1", app.app.now())
+        .await
+        .unwrap());
     app.stop().await;
 }
