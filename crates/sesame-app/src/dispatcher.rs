@@ -45,6 +45,11 @@ enum JobResult {
         after: Duration,
         reason: String,
     },
+    /// Asked to wait (a rate limit): tried again then, without counting as a failure.
+    Deferred {
+        after: Duration,
+        reason: String,
+    },
     Dead(String),
 }
 
@@ -79,6 +84,13 @@ impl App {
                         Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
                     self.store().retry_job(job.id, &reason, at).await?;
                     self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
+                    outcome.retried += 1;
+                }
+                JobResult::Deferred { after, reason } => {
+                    tracing::info!(job = job.id.0, %reason, "job deferred by a rate limit");
+                    let at =
+                        Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
+                    self.store().defer_job(job.id, &reason, at).await?;
                     outcome.retried += 1;
                 }
                 JobResult::Retry { reason, .. } | JobResult::Dead(reason) => {
@@ -139,6 +151,12 @@ impl App {
                         Err(crate::ports::DeliveryError::Retry { after, reason }) => {
                             let after = after.unwrap_or_else(|| backoff(job.attempts));
                             return JobResult::Retry {
+                                after,
+                                reason: format!("{}: {reason}", notifier.name()),
+                            };
+                        }
+                        Err(crate::ports::DeliveryError::Deferred { after, reason }) => {
+                            return JobResult::Deferred {
                                 after,
                                 reason: format!("{}: {reason}", notifier.name()),
                             };

@@ -14,6 +14,9 @@ pub enum DeliveryError {
         after: Option<Duration>,
         reason: String,
     },
+    /// The platform asked to wait (a rate limit, or Sesame pacing itself to one): not a failure,
+    /// so it does not count towards giving up, however often it happens.
+    Deferred { after: Duration, reason: String },
     /// Trying again will not help (a revoked token, a deleted channel).
     Permanent(String),
 }

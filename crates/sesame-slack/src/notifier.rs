@@ -108,7 +108,9 @@ where
     for person in people {
         match each(person).await {
             Ok(()) => {}
-            Err(retry @ DeliveryError::Retry { .. }) => return Err(retry),
+            Err(later @ (DeliveryError::Retry { .. } | DeliveryError::Deferred { .. })) => {
+                return Err(later)
+            }
             Err(DeliveryError::Permanent(reason)) => {
                 tracing::warn!(user = %person, %reason, "Slack refused a message for this person");
                 refused.get_or_insert(DeliveryError::Permanent(format!("{person}: {reason}")));
@@ -161,11 +163,10 @@ impl Delivery<'_> {
             }
             Notice::FulfilmentRequested => {
                 for_each_person(self.fulfillers(), |fulfiller| async move {
-                    self.show(fulfiller, FULFIL, |ctx| {
+                    self.post_if_new(fulfiller, FULFIL, |ctx| {
                         fulfiller_message(ctx, request, self.flow())
                     })
                     .await
-                    .map(drop)
                 })
                 .await
             }
@@ -222,11 +223,10 @@ impl Delivery<'_> {
         for_each_person(approvers, |approver| {
             let purpose = &purpose;
             async move {
-                self.show(approver, purpose, |ctx| {
+                self.post_if_new(approver, purpose, |ctx| {
                     approver_message(ctx, request, self.flow(), step, approver)
                 })
                 .await
-                .map(drop)
             }
         })
         .await

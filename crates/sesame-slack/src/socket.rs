@@ -46,12 +46,21 @@ pub enum SocketRequest {
     Interactive(serde_json::Value),
 }
 
+/// What to do with an envelope once handled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SocketAnswer {
+    /// Acknowledge it; the JSON, if any, goes back as the acknowledgement's `payload` (e.g. a
+    /// view_submission's `response_action`, a slash command's ephemeral reply). Slack reads no
+    /// payload for Events API envelopes, so one returned for those is dropped.
+    Ack(Option<serde_json::Value>),
+    /// Leave it unacknowledged: Sesame could not take it in (its database is down, say), so Slack
+    /// delivers it again, as it retries an HTTP request that was answered with an error.
+    Unacknowledged,
+}
+
 #[async_trait::async_trait]
 pub trait SocketHandler: Send + Sync + 'static {
-    /// Handles one request; the returned JSON, if any, goes back as the acknowledgement's
-    /// `payload` (e.g. a view_submission's `response_action`, a slash command's ephemeral reply).
-    /// Slack reads no payload for Events API envelopes, so one returned for those is dropped.
-    async fn handle(&self, request: SocketRequest) -> Option<serde_json::Value>;
+    async fn handle(&self, request: SocketRequest) -> SocketAnswer;
 }
 
 /// Why Socket Mode stopped for good.

@@ -249,6 +249,17 @@ impl Store {
         on_backend!(self, pools => pools.retry_job(id, error, run_at).await)
     }
 
+    /// Puts a job back to wait until `run_at` without counting the claim as a failed attempt: the
+    /// platform asked to wait (a rate limit), which says nothing about whether delivery can work.
+    pub async fn defer_job(
+        &self,
+        id: JobId,
+        reason: &str,
+        run_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.defer_job(id, reason, run_at).await)
+    }
+
     /// Gives up on a job: it becomes dead, keeps the error, and no longer holds up its ordering key.
     pub async fn bury_job(&self, id: JobId, error: &str) -> Result<(), StoreError> {
         on_backend!(self, pools => pools.bury_job(id, error).await)

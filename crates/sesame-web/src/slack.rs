@@ -109,18 +109,36 @@ impl SlackInbound {
         });
     }
 
-    /// Shows `text` to one person in a channel, after the acknowledgement.
+    /// Shows `text` to one person in a channel, after the acknowledgement; in their direct
+    /// message with the app when the channel is one the app cannot post in (an `/access` reply in a
+    /// channel the app was never added to), or when there is no channel at all.
     fn tell(self: &Arc<Self>, channel: Option<String>, slack_user: &str, text: String) {
-        let Some(channel) = channel else {
-            tracing::info!(%text, "nowhere to tell the person");
-            return;
-        };
         let this = self.clone();
         let user = slack_user.to_owned();
         self.after_ack("ephemeral", async move {
             let message = plain_notice(&text);
+            if let Some(channel) = channel {
+                match this
+                    .api
+                    .chat_post_ephemeral(&channel, &user, &message.text, &message.blocks)
+                    .await
+                {
+                    Ok(_) => return Ok(()),
+                    Err(e)
+                        if matches!(
+                            e.slack_code(),
+                            Some("not_in_channel" | "channel_not_found" | "is_archived")
+                        ) => {}
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            let dm = this
+                .api
+                .conversations_open(&[user.as_str()])
+                .await
+                .map_err(|e| e.to_string())?;
             this.api
-                .chat_post_ephemeral(&channel, &user, &message.text, &message.blocks)
+                .chat_post_message(&dm, &message.text, &message.blocks, None, None)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())

@@ -103,6 +103,16 @@ impl ApiError {
 /// What the outbox needs to know: try again (and when), or give up and tell an administrator.
 impl From<ApiError> for DeliveryError {
     fn from(error: ApiError) -> DeliveryError {
+        if let ApiError::RateLimited { retry_after, .. }
+        | ApiError::Throttled {
+            wait: retry_after, ..
+        } = &error
+        {
+            return DeliveryError::Deferred {
+                after: *retry_after,
+                reason: error.to_string(),
+            };
+        }
         if error.is_retryable() {
             DeliveryError::Retry {
                 after: error.retry_after(),
@@ -223,10 +233,11 @@ mod tests {
         };
         assert_eq!(
             DeliveryError::from(limited),
-            DeliveryError::Retry {
-                after: Some(Duration::from_secs(30)),
+            DeliveryError::Deferred {
+                after: Duration::from_secs(30),
                 reason: "Slack rate-limited chat.postMessage; retry after 30s".into(),
-            }
+            },
+            "a rate limit is a wait, not a failure"
         );
         assert_eq!(
             DeliveryError::from(slack("channel_not_found")),

@@ -116,6 +116,22 @@ impl Delivery<'_> {
         Ok(Some(posted))
     }
 
+    /// Posts the message for `purpose` unless one was posted already. For requests to act (approve,
+    /// fulfil): a notice retried after a rate limit must not edit every copy it already posted again,
+    /// or a large group would spend Slack's whole budget re-editing and never reach its last
+    /// members. Later changes refresh those copies through their own notices.
+    pub(super) async fn post_if_new(
+        &self,
+        user: &UserId,
+        purpose: &str,
+        render: impl FnOnce(&RenderContext<'_>) -> Message,
+    ) -> Result<(), DeliveryError> {
+        if self.recorded(user, purpose).await?.is_some() {
+            return Ok(());
+        }
+        self.show(user, purpose, render).await.map(drop)
+    }
+
     /// Edits the message for `purpose` if one was posted; people never shown it are left alone.
     pub(super) async fn refresh(
         &self,

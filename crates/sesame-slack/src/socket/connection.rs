@@ -7,9 +7,8 @@
 //! refreshed connection hands over to its successor without losing anything.
 
 use super::frame::{ack_text, Envelope, Frame, Route};
-use super::{SocketHandler, Timings};
+use super::{SocketAnswer, SocketHandler, Timings};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -113,7 +112,8 @@ enum Ending {
 async fn serve(mut ws: Ws, id: u64, context: Context, mut drain: oneshot::Receiver<()>) {
     let opened = Instant::now();
     let timings = context.timings;
-    let (acks, mut pending_acks) = mpsc::unbounded_channel::<String>();
+    // `None` settles an envelope that is deliberately left unacknowledged.
+    let (acks, mut pending_acks) = mpsc::unbounded_channel::<Option<String>>();
     let mut in_flight = 0usize;
     let mut drain_deadline: Option<tokio::time::Instant> = None;
     let mut last_heard = Instant::now();
@@ -131,6 +131,7 @@ async fn serve(mut ws: Ws, id: u64, context: Context, mut drain: oneshot::Receiv
         tokio::select! {
             Some(ack) = pending_acks.recv() => {
                 in_flight = in_flight.saturating_sub(1);
+                let Some(ack) = ack else { continue };
                 if let Err(error) = ws.send(Message::text(ack)).await {
                     break Ending::Gone(format!("acknowledgement not sent: {error}"));
                 }
@@ -216,7 +217,7 @@ fn read_frame(
     text: &str,
     id: u64,
     context: &Context,
-    acks: &mpsc::UnboundedSender<String>,
+    acks: &mpsc::UnboundedSender<Option<String>>,
 ) -> bool {
     match Frame::parse(text) {
         Ok(Frame::Envelope(envelope)) => {
@@ -244,7 +245,11 @@ fn read_frame(
 }
 
 /// Runs the handler for one envelope in its own task and queues the acknowledgement.
-fn spawn_answer(mut envelope: Envelope, context: &Context, acks: mpsc::UnboundedSender<String>) {
+fn spawn_answer(
+    mut envelope: Envelope,
+    context: &Context,
+    acks: mpsc::UnboundedSender<Option<String>>,
+) {
     let span = tracing::info_span!(
         "slack_envelope",
         envelope_id = %envelope.envelope_id,
@@ -256,7 +261,14 @@ fn spawn_answer(mut envelope: Envelope, context: &Context, acks: mpsc::Unbounded
     let deadline = context.timings.ack_deadline;
     let task = async move {
         let payload = match envelope.take_route() {
-            Route::Handle(request) => answer_within(handler, request, deadline).await,
+            Route::Handle(request) => match answer_within(handler, request, deadline).await {
+                SocketAnswer::Ack(payload) => payload,
+                SocketAnswer::Unacknowledged => {
+                    tracing::warn!("not acknowledged, so that Slack delivers it again");
+                    let _ = acks.send(None);
+                    return;
+                }
+            },
             Route::Unknown => {
                 tracing::debug!("envelope of a type Sesame does not handle: acknowledged, ignored");
                 None
@@ -274,7 +286,7 @@ fn spawn_answer(mut envelope: Envelope, context: &Context, acks: mpsc::Unbounded
             payload => payload,
         };
         if acks
-            .send(ack_text(&envelope.envelope_id, payload.as_ref()))
+            .send(Some(ack_text(&envelope.envelope_id, payload.as_ref())))
             .is_err()
         {
             tracing::warn!("connection gone before the acknowledgement; Slack may send it again");
@@ -289,7 +301,7 @@ async fn answer_within(
     handler: Arc<dyn SocketHandler>,
     request: super::SocketRequest,
     deadline: Duration,
-) -> Option<Value> {
+) -> SocketAnswer {
     let started = Instant::now();
     let work = async move { handler.handle(request).await };
     let mut work = tokio::spawn(work.in_current_span());
@@ -297,7 +309,7 @@ async fn answer_within(
         Ok(Ok(payload)) => payload,
         Ok(Err(error)) => {
             tracing::error!(%error, "the handler failed; acknowledged without an answer");
-            None
+            SocketAnswer::Ack(None)
         }
         Err(_) => {
             tracing::warn!(
@@ -307,16 +319,16 @@ async fn answer_within(
             );
             let late = async move {
                 match work.await {
-                    Ok(Some(_)) => tracing::warn!(
+                    Ok(SocketAnswer::Ack(Some(_))) => tracing::warn!(
                         took = ?started.elapsed(),
                         "a late handler's answer was dropped: Slack had stopped waiting"
                     ),
-                    Ok(None) => tracing::debug!(took = ?started.elapsed(), "late handler done"),
+                    Ok(_) => tracing::debug!(took = ?started.elapsed(), "late handler done"),
                     Err(error) => tracing::error!(%error, "the Socket Mode handler failed late"),
                 }
             };
             tokio::spawn(late.in_current_span());
-            None
+            SocketAnswer::Ack(None)
         }
     }
 }

@@ -180,6 +180,19 @@ pub async fn retry_bury_and_requeue(store: Store) {
     assert_eq!(retried[0].attempts, 2);
     assert_eq!(retried[0].last_error.as_deref(), Some("connection reset"));
 
+    // A rate limit defers the job without using up an attempt.
+    store
+        .defer_job(job.id, "ratelimited", Timestamp(T0 + 9 * SECOND))
+        .await
+        .expect("defer");
+    assert!(claim(&store, T0 + 8 * SECOND).await.is_empty());
+    let deferred = claim(&store, T0 + 9 * SECOND).await;
+    assert_eq!(
+        deferred[0].attempts, 2,
+        "the deferred claim was not counted"
+    );
+    assert_eq!(deferred[0].last_error.as_deref(), Some("ratelimited"));
+
     store
         .bury_job(job.id, &"x".repeat(10_000))
         .await

@@ -3,7 +3,8 @@
 //!
 //! Who may act is decided by the engine against the request's recorded eligible people, never by
 //! the button: a button only names the request and step. A click is remembered by (user, message,
-//! action, action time) before it is acted on, so a double click or a redelivery does nothing twice.
+//! action, action time) before it is acted on, so a click Slack delivers twice is acted on once; two
+//! separate clicks on a decision meet the engine, which makes the second a no-op that says so.
 
 use super::{Ack, SlackInbound};
 use sesame_app::{AppError, Principal};
@@ -59,18 +60,30 @@ impl SlackInbound {
             return;
         }
         if to.trigger_id.is_empty() {
-            tracing::info!(%text, "nowhere to tell the person");
+            self.tell(None, &to.slack_user, text);
             return;
         }
+        self.open_modal(to, info_modal("Sesame", &text));
+    }
+
+    /// Opens a modal with the click's trigger id, at once: the id expires three seconds after the
+    /// click. When Slack says it expired (a slow moment), the person is told to click again.
+    pub(super) fn open_modal(self: &Arc<Self>, to: &ReplyTo, view: serde_json::Value) {
         let this = self.clone();
-        let trigger = to.trigger_id.clone();
+        let to = to.clone();
         self.after_ack("views.open", async move {
-            let view = info_modal("Sesame", &text);
-            this.api
-                .views_open(&trigger, &view)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+            match this.api.views_open(&to.trigger_id, &view).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.slack_code() == Some("expired_trigger_id") && to.channel.is_some() => {
+                    this.tell(
+                        to.channel.clone(),
+                        &to.slack_user,
+                        String::from("Slack took too long to open the form; please click again."),
+                    );
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            }
         });
     }
 
@@ -236,15 +249,7 @@ impl SlackInbound {
                 request.title()
             ));
         }
-        let this = self.clone();
-        let trigger = to.trigger_id.clone();
-        self.after_ack("views.open", async move {
-            this.api
-                .views_open(&trigger, &modal)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
+        self.open_modal(to, modal);
         Ok(())
     }
 }

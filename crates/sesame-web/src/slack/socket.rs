@@ -3,9 +3,8 @@
 //! request signature to check; everything else is as over HTTP, de-duplication included.
 
 use super::{Ack, SlackInbound};
-use serde_json::Value;
 use sesame_slack::inbound::{parse_events_json, parse_interaction_json, parse_slash_command_json};
-use sesame_slack::socket::{SocketHandler, SocketRequest};
+use sesame_slack::socket::{SocketAnswer, SocketHandler, SocketRequest};
 use std::sync::Arc;
 
 /// Hands Socket Mode envelopes to the Slack handlers.
@@ -13,29 +12,37 @@ pub struct SlackSocketHandler(pub Arc<SlackInbound>);
 
 #[async_trait::async_trait]
 impl SocketHandler for SlackSocketHandler {
-    async fn handle(&self, request: SocketRequest) -> Option<Value> {
+    async fn handle(&self, request: SocketRequest) -> SocketAnswer {
         let slack = &self.0;
-        let answered = match request {
+        // A payload that does not parse is acknowledged and dropped: sending it again would not help.
+        let handled = match request {
             SocketRequest::Events(body) => match parse_events_json(body) {
                 Ok(events) => slack.events(events).await,
-                Err(e) => Err(e.to_string()),
+                Err(e) => return malformed(&e.to_string()),
             },
             SocketRequest::SlashCommand(body) => match parse_slash_command_json(body) {
                 Ok(command) => Ok(slack.command(command).await),
-                Err(e) => Err(e.to_string()),
+                Err(e) => return malformed(&e.to_string()),
             },
             SocketRequest::Interactive(body) => match parse_interaction_json(body) {
                 Ok(interaction) => slack.interaction(interaction).await,
-                Err(e) => Err(e.to_string()),
+                Err(e) => return malformed(&e.to_string()),
             },
         };
-        match answered {
-            Ok(Ack::Json(body)) => Some(body),
-            Ok(Ack::Empty) => None,
+        match handled {
+            Ok(Ack::Json(body)) => SocketAnswer::Ack(Some(body)),
+            Ok(Ack::Empty) => SocketAnswer::Ack(None),
+            // Our side failed before the request was taken in (the database): like the 500 that
+            // HTTP answers, which Slack retries.
             Err(problem) => {
-                tracing::warn!(%problem, "a Socket Mode envelope could not be handled");
-                None
+                tracing::warn!(%problem, "a Slack envelope was not taken in; Slack will send it again");
+                SocketAnswer::Unacknowledged
             }
         }
     }
+}
+
+fn malformed(problem: &str) -> SocketAnswer {
+    tracing::info!(%problem, "a Slack envelope that does not parse was dropped");
+    SocketAnswer::Ack(None)
 }

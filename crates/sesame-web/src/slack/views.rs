@@ -85,16 +85,10 @@ impl SlackInbound {
         };
         let metadata = PrivateMetadata::new(serde_json::to_string(&state).unwrap_or_default())
             .unwrap_or_default();
-        let view = request_modal(&flow, &prefill, &Answers::new(), &metadata);
-        let this = self.clone();
-        let trigger = to.trigger_id.clone();
-        self.after_ack("views.open", async move {
-            this.api
-                .views_open(&trigger, &view)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
+        self.open_modal(
+            to,
+            request_modal(&flow, &prefill, &Answers::new(), &metadata),
+        );
         Ok(())
     }
 

@@ -314,3 +314,22 @@ impl sesame_app::ports::MessageLog for ForgetfulLog {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn rate_limits_delay_messages_however_long_they_last_but_never_drop_them() {
+    let (app, slack) = spawn_with_slack().await;
+    let alice = app.token("alice").await;
+    // More 429s in a row than the outbox's attempts before giving up on a failing job.
+    let limited = (sesame_app::dispatcher::MAX_ATTEMPTS as usize) * 2;
+    slack.rate_limit_next("chat.postMessage", limited, 1);
+    app.post("/api/v1/requests", &alice, carpark("RL1")).await;
+    for _ in 0..limited * 2 {
+        app.advance("1s").await;
+    }
+    let dead = app.app.store().job_counts().await.unwrap().dead;
+    assert_eq!(dead, 0, "a rate limit never kills a message");
+    only_message(&slack, "DU0ALICE");
+    only_message(&slack, "DU0CAROL");
+    app.assert_nothing_owed().await;
+    app.stop().await;
+}

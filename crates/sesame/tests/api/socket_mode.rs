@@ -2,8 +2,10 @@
 //! handler standing in for the real ones.
 
 use secrecy::SecretString;
-use serde_json::{json, Value};
-use sesame_slack::socket::{SocketHandler, SocketMode, SocketModeError, SocketRequest};
+use serde_json::json;
+use sesame_slack::socket::{
+    SocketAnswer, SocketHandler, SocketMode, SocketModeError, SocketRequest,
+};
 use sesame_testkit::fake_slack::{FakeSlack, InjectedFailure};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,7 @@ struct Recorder {
 
 #[async_trait::async_trait]
 impl SocketHandler for Recorder {
-    async fn handle(&self, request: SocketRequest) -> Option<Value> {
+    async fn handle(&self, request: SocketRequest) -> SocketAnswer {
         let _ = self.seen.send(request.clone());
         let (SocketRequest::Events(payload)
         | SocketRequest::SlashCommand(payload)
@@ -31,7 +33,10 @@ impl SocketHandler for Recorder {
         if payload["hold"] == true {
             let _ = self.released.clone().wait_for(|released| *released).await;
         }
-        Some(match request {
+        if payload["refuse"] == true {
+            return SocketAnswer::Unacknowledged;
+        }
+        SocketAnswer::Ack(Some(match request {
             // Slack reads no payload for events, so the client must drop this.
             SocketRequest::Events(_) => json!({ "dropped": true }),
             SocketRequest::SlashCommand(fields) => json!({
@@ -39,7 +44,7 @@ impl SocketHandler for Recorder {
                 "text": format!("you said {}", fields["text"].as_str().unwrap_or("")),
             }),
             SocketRequest::Interactive(_) => json!({ "response_action": "clear" }),
-        })
+        }))
     }
 }
 
@@ -297,6 +302,26 @@ async fn a_refresh_connects_the_successor_first_and_loses_no_envelope() {
     );
     assert_clean(slack);
     assert_eq!(slack.calls_to("apps.connections.open").len(), 2);
+    let (_, outcome) = run.stop().await;
+    assert_eq!(outcome, Ok(()));
+}
+
+#[tokio::test]
+async fn an_envelope_the_handler_could_not_take_in_is_left_for_slack_to_send_again() {
+    let mut run = start().await;
+    let slack = &run.slack;
+    let refused = slack.socket_send(
+        "events_api",
+        json!({ "type": "event_callback", "refuse": true }),
+    );
+    next_seen(&mut run.seen).await;
+    let taken = slack.socket_send("events_api", json!({ "type": "event_callback" }));
+    assert_eq!(slack.socket_ack(&taken, WAIT).await, Some(json!({})));
+    assert_eq!(
+        slack.socket_ack(&refused, Duration::from_millis(300)).await,
+        None,
+        "not acknowledged"
+    );
     let (_, outcome) = run.stop().await;
     assert_eq!(outcome, Ok(()));
 }

@@ -129,6 +129,26 @@ impl Pools {
         found(updated, id)
     }
 
+    pub(crate) async fn defer_job(
+        &self,
+        id: JobId,
+        reason: &str,
+        run_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let updated = sqlx::query(
+            "UPDATE jobs SET status = 'pending', run_at = $1, locked_until = NULL, locked_by = NULL, last_error = $2, \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = $3",
+        )
+        .bind(run_at.millis())
+        .bind(bounded_error(reason))
+        .bind(id.0)
+        .execute(&self.writer)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        found(updated, id)
+    }
+
     pub(crate) async fn bury_job(&self, id: JobId, error: &str) -> Result<(), StoreError> {
         let updated = sqlx::query(
             "UPDATE jobs SET status = 'dead', locked_until = NULL, locked_by = NULL, last_error = $1 WHERE id = $2",
