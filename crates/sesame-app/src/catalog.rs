@@ -2,7 +2,7 @@
 //! flow is loaded, so a half-valid catalog never serves requests.
 
 use sesame_core::flow::{parse_flow, FlowError};
-use sesame_core::matcher::Matcher;
+use sesame_core::matcher::{Matcher, Vocabulary};
 use sesame_core::{Flow, FlowId};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +23,12 @@ impl Catalog {
 
     pub fn matcher(&self) -> &Matcher {
         &self.matcher
+    }
+
+    /// The same flows, matched with `vocabulary` (the built-in one extended by the site's).
+    pub fn with_vocabulary(mut self, vocabulary: &Vocabulary) -> Self {
+        self.matcher = Matcher::with_vocabulary(self.flows.values(), vocabulary);
+        self
     }
 
     pub fn get(&self, id: &str) -> Option<&Flow> {

@@ -22,6 +22,8 @@ pub const MAX_ATTEMPTS: u32 = 12;
 /// How long a claimed job is reserved for its worker; a crashed worker's jobs return after this.
 pub const LEASE_MILLIS: i64 = 60_000;
 const BATCH: u32 = 128;
+/// How many claimed jobs run at once.
+const DELIVERY_CONCURRENCY: usize = 16;
 /// How long inbound de-duplication keys (event ids, clicks) are kept.
 const INBOUND_KEYS_KEPT_MILLIS: i64 = 24 * 3_600_000;
 const INBOUND_PRUNE_EVERY_MILLIS: i64 = 10 * 60_000;
@@ -73,8 +75,7 @@ impl App {
             ..Outcome::default()
         };
         let mut done: Vec<JobId> = Vec::new();
-        for job in jobs {
-            let result = self.run_job(&job).await;
+        for (job, result) in self.run_concurrently(jobs).await {
             match result {
                 JobResult::Done => done.push(job.id),
                 JobResult::Consumed => outcome.done += 1,
@@ -109,6 +110,37 @@ impl App {
             .jobs_done
             .fetch_add(outcome.done as u64, Ordering::Relaxed);
         Ok(outcome)
+    }
+
+    /// Runs claimed jobs [`DELIVERY_CONCURRENCY`] at a time, in claim order within each group. A
+    /// claim holds at most one job per ordering key (the oldest), so running them side by side
+    /// never reorders one request's notices; it only stops a slow chat call for one request from
+    /// holding up everybody else's.
+    async fn run_concurrently(&self, jobs: Vec<Job>) -> Vec<(Job, JobResult)> {
+        let mut results = Vec::with_capacity(jobs.len());
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            let mut running = tokio::task::JoinSet::new();
+            for (index, job) in jobs.by_ref().take(DELIVERY_CONCURRENCY).enumerate() {
+                let app = self.clone();
+                running.spawn(async move {
+                    let result = app.run_job(&job).await;
+                    (index, job, result)
+                });
+            }
+            let mut group = Vec::new();
+            while let Some(finished) = running.join_next().await {
+                match finished {
+                    Ok(done) => group.push(done),
+                    // A panic in one delivery is a bug; the job's lease runs out and it is claimed
+                    // again, so nothing is lost.
+                    Err(e) => tracing::error!(error = %e, "a job's task failed"),
+                }
+            }
+            group.sort_by_key(|(index, ..)| *index);
+            results.extend(group.into_iter().map(|(_, job, result)| (job, result)));
+        }
+        results
     }
 
     async fn run_job(&self, job: &Job) -> JobResult {

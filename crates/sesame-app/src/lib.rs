@@ -17,6 +17,7 @@ pub mod message_log;
 pub mod metrics;
 mod overview;
 pub mod requests;
+pub mod scim;
 pub mod tokens;
 
 pub use catalog::Catalog;
@@ -57,6 +58,10 @@ struct Inner {
     recent: requests::RecentRequests,
     /// What people chose after writing free text, for the matcher.
     evidence: RwLock<sesame_core::matcher::Evidence>,
+    /// A model that re-ranks matches, when configured.
+    reranker: RwLock<Option<matching::ModelReranking>>,
+    /// Serialises provisioning (SCIM) changes in this process: each reads, changes and writes.
+    scim_lock: tokio::sync::Mutex<()>,
 }
 
 /// How to build an [`App`].
@@ -85,6 +90,8 @@ impl App {
                 token_cache: tokens::TokenCache::default(),
                 recent: requests::RecentRequests::default(),
                 evidence: RwLock::new(sesame_core::matcher::Evidence::default()),
+                reranker: RwLock::new(None),
+                scim_lock: tokio::sync::Mutex::new(()),
             }),
         };
         app.reload_directory().await?;

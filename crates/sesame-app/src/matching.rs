@@ -2,9 +2,11 @@
 
 use crate::requests::Principal;
 use crate::{read_lock, write_lock, App, AppError};
-use sesame_core::matcher::{Evidence, MatchOutcome, PastChoice};
+use sesame_core::matcher::{blend_external, Evidence, MatchOutcome, PastChoice};
+use sesame_core::ports::Reranker;
 use sesame_core::FlowId;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// How many past choices are loaded at start; older ones matter less and cost memory.
 pub(crate) const EVIDENCE_LOADED: u32 = 10_000;
@@ -25,6 +27,49 @@ impl App {
         catalog
             .matcher()
             .rank_at(text, |id| allowed.contains(id), &evidence, self.now())
+    }
+
+    /// [`App::match_text`], re-ranked by the configured model when there is one. The model gets
+    /// at most its timeout; when it fails or is slow, the built-in matcher's answer stands.
+    pub async fn match_text_reranked(&self, who: &Principal, text: &str) -> MatchOutcome {
+        let outcome = self.match_text(who, text);
+        let Some(model) = read_lock(&self.inner.reranker).clone() else {
+            return outcome;
+        };
+        if outcome.ranked.is_empty() {
+            return outcome;
+        }
+        let catalog = self.catalog();
+        let candidates: Vec<_> = outcome
+            .ranked
+            .iter()
+            .filter_map(|s| catalog.get(s.flow.as_str()).cloned())
+            .collect();
+        match tokio::time::timeout(model.timeout, model.reranker.scores(text, &candidates)).await {
+            Ok(Ok(scores)) => blend_external(&outcome, &scores, model.weight),
+            Ok(Err(problem)) => {
+                tracing::warn!(%problem, "the matching model failed; the built-in matcher answered");
+                outcome
+            }
+            Err(_) => {
+                tracing::warn!(timeout = ?model.timeout, "the matching model was too slow; the built-in matcher answered");
+                outcome
+            }
+        }
+    }
+
+    /// Lets a model re-rank matches (`[matcher] model_url`).
+    pub fn set_reranker(
+        &self,
+        reranker: Arc<dyn Reranker>,
+        weight: f64,
+        timeout: std::time::Duration,
+    ) {
+        *write_lock(&self.inner.reranker) = Some(ModelReranking {
+            reranker,
+            weight,
+            timeout,
+        });
     }
 
     /// Remembers that `who` wrote `text` and then chose `flow`, so similar messages lean towards it.
@@ -57,4 +102,12 @@ impl App {
         *write_lock(&self.inner.evidence) = evidence;
         Ok(())
     }
+}
+
+/// The configured model and how far to trust it.
+#[derive(Clone)]
+pub(crate) struct ModelReranking {
+    reranker: Arc<dyn Reranker>,
+    weight: f64,
+    timeout: std::time::Duration,
 }

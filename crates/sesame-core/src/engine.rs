@@ -115,6 +115,11 @@ impl Command {
     }
 }
 
+/// Events that change nothing the requester's view of the request shows, so they owe no
+/// `RequestUpdated` (a comment travels in its own notice; a reminder goes to approvers; a warning
+/// that access ends soon is its own notice).
+const UNSEEN_BY_THE_REQUESTER: [&str; 3] = ["comment_added", "reminder_sent", "access_ending_soon"];
+
 struct Change<'a> {
     request: Request,
     audit: Vec<AuditEvent>,
@@ -161,7 +166,10 @@ impl<'a> Change<'a> {
     fn finish(mut self) -> Transition {
         self.request.updated_at = self.now;
         if !self.notices.contains(&Notice::RequestUpdated)
-            && self.audit.iter().any(|e| e.kind != "comment_added")
+            && self
+                .audit
+                .iter()
+                .any(|e| !UNSEEN_BY_THE_REQUESTER.contains(&e.kind.as_str()))
         {
             self.notices.push(Notice::RequestUpdated);
         }
@@ -664,30 +672,65 @@ fn close_pending_step(change: &mut Change<'_>, step: usize) {
     }
 }
 
+/// Cancels a request that is still waiting for a decision. Sesame itself (`Actor::System`) may also
+/// cancel one whose requester left the directory, and then a fulfilment that has not been done yet
+/// is closed too, so nobody grants access to someone who is gone.
 fn cancel(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainError> {
-    let who = person(change.actor)?.clone();
+    let system = change.actor == &Actor::System;
+    let (by, own) = if system {
+        (change.actor.label(), false)
+    } else {
+        let who = person(change.actor)?;
+        let request = &change.request;
+        (
+            who.to_string(),
+            *who == request.requester || *who == request.submitted_by,
+        )
+    };
     let request = &change.request;
-    let own = who == request.requester || who == request.submitted_by;
-    if !own && !change.actor.is_admin() {
+    if !own && !system && !change.actor.is_admin() {
         return Err(DomainError::NotAllowed(String::from(
             "only the requester (or an administrator) can cancel a request",
         )));
     }
-    let step = match request.state {
-        State::Submitted => None,
-        State::PendingApproval { step } => Some(step),
+    let requester_left = change
+        .directory
+        .user(&request.requester)
+        .is_some_and(|u| !u.active);
+    if system && !requester_left {
+        return Err(DomainError::NotAllowed(String::from(
+            "Sesame cancels a request by itself only when its requester has left",
+        )));
+    }
+    let (step, fulfilling) = match request.state {
+        State::Submitted => (None, false),
+        State::PendingApproval { step } => (Some(step), false),
+        State::Fulfilling if system => (None, true),
         _ => return Err(not_in_state(request, "canceled")),
     };
     change.request.state = State::Canceled;
     change.request.outcome = Some(Outcome {
-        by: who.to_string(),
+        by,
         at: change.now,
         reason: reason.clone(),
     });
-    change.event("canceled", json!({ "reason": reason, "by_admin": !own }));
+    if fulfilling {
+        let now = change.now;
+        if let Some(f) = change.request.fulfilment.as_mut() {
+            f.finished_at = Some(now);
+            f.note = reason.clone();
+        }
+    }
+    change.event(
+        "canceled",
+        json!({ "reason": reason, "by_admin": !own && !system, "requester_left": system }),
+    );
     if let Some(step) = step {
         close_pending_step(change, step);
         change.notices.push(Notice::StepDecided { step });
+    }
+    if fulfilling {
+        change.notices.push(Notice::FulfilmentDecided);
     }
     Ok(())
 }
@@ -728,6 +771,10 @@ fn finish_fulfilment(change: &mut Change<'_>, note: Option<String>) -> Result<Us
     Ok(who)
 }
 
+/// How long before the end of active access the requester is warned, in milliseconds.
+const ACCESS_WARNING_DAY: i64 = 24 * 3_600_000;
+const ACCESS_WARNING_HOUR: i64 = 3_600_000;
+
 fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainError> {
     finish_fulfilment(change, note.clone())?;
     let now = change.now;
@@ -741,6 +788,16 @@ fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainE
                 at: until,
                 kind: TimerKind::AccessExpiry,
             });
+            // Warnings a day and an hour before the end, for those that are still ahead.
+            for before in [ACCESS_WARNING_DAY, ACCESS_WARNING_HOUR] {
+                let at = Timestamp(until.0 - before);
+                if at > now {
+                    change.timers.push(Timer {
+                        at,
+                        kind: TimerKind::AccessEndingSoon { until },
+                    });
+                }
+            }
             change.event("access_granted", json!({ "until": until, "note": note }));
         }
         None => {
@@ -766,27 +823,43 @@ fn fail(change: &mut Change<'_>, reason: String) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Ends access early. Sesame itself (`Actor::System`) ends the access of a requester who left the
+/// directory.
 fn revoke(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainError> {
-    let who = person(change.actor)?.clone();
     let request = &change.request;
-    if who != request.requester && !change.actor.is_admin() {
-        return Err(DomainError::NotAllowed(String::from(
-            "only the requester or an administrator can end this access",
-        )));
-    }
+    let (by, relinquished) = if change.actor == &Actor::System {
+        let left = change
+            .directory
+            .user(&request.requester)
+            .is_some_and(|u| !u.active);
+        if !left {
+            return Err(DomainError::NotAllowed(String::from(
+                "Sesame ends access by itself only when its holder has left",
+            )));
+        }
+        (change.actor.label(), false)
+    } else {
+        let who = person(change.actor)?;
+        if *who != request.requester && !change.actor.is_admin() {
+            return Err(DomainError::NotAllowed(String::from(
+                "only the requester or an administrator can end this access",
+            )));
+        }
+        (who.to_string(), *who == request.requester)
+    };
     if !matches!(request.state, State::Active { .. } | State::Fulfilled) {
         return Err(not_in_state(request, "revoked"));
     }
     change.request.state = State::Revoked;
     change.request.access_ends_at = Some(change.now);
     change.request.outcome = Some(Outcome {
-        by: who.to_string(),
+        by,
         at: change.now,
         reason: reason.clone(),
     });
     change.event(
         "revoked",
-        json!({ "reason": reason, "relinquished": who == change.request.requester }),
+        json!({ "reason": reason, "relinquished": relinquished }),
     );
     change.notices.push(Notice::RemovalRequested);
     Ok(())
@@ -877,6 +950,13 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
             change.system_event("closed_unanswered", json!({ "step": step }));
             close_pending_step(change, step);
             change.notices.push(Notice::StepDecided { step });
+        }
+        TimerKind::AccessEndingSoon { until } => {
+            if state != (State::Active { until }) {
+                return Err(DomainError::Outlived);
+            }
+            change.system_event("access_ending_soon", json!({ "until": until }));
+            change.notices.push(Notice::AccessEndingSoon);
         }
         TimerKind::AccessExpiry => {
             let State::Active { until } = state else {

@@ -81,6 +81,8 @@ pub enum Notice {
     FulfilmentRequested,
     /// The fulfilment task was done or refused: refresh the fulfillers' copies.
     FulfilmentDecided,
+    /// Active access ends soon (a day, then an hour, before its end): tell the requester.
+    AccessEndingSoon,
     /// Access ended (expired or revoked) and must be removed by hand.
     RemovalRequested,
     /// A comment was added. The text travels with the notice because comments live outside the
@@ -109,6 +111,7 @@ impl Notice {
             Notice::Escalated { .. } => "escalated",
             Notice::FulfilmentRequested => "fulfilment_requested",
             Notice::FulfilmentDecided => "fulfilment_decided",
+            Notice::AccessEndingSoon => "access_ending_soon",
             Notice::RemovalRequested => "removal_requested",
             Notice::Commented { .. } => "commented",
             Notice::AdminAttention { .. } => "admin_attention",
@@ -121,9 +124,18 @@ impl Notice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "timer", rename_all = "snake_case")]
 pub enum TimerKind {
-    Remind { step: usize },
-    Escalate { step: usize },
+    Remind {
+        step: usize,
+    },
+    Escalate {
+        step: usize,
+    },
     PendingExpiry,
+    /// A warning before active access ends; `until` is the end it warns about, so a warning for an
+    /// end that has since moved does nothing.
+    AccessEndingSoon {
+        until: Timestamp,
+    },
     AccessExpiry,
 }
 

@@ -97,3 +97,15 @@ pub trait MessageLog: Send + Sync {
         message: &PostedMessage,
     ) -> Result<(), DeliveryError>;
 }
+
+/// Scores flows for a message with something outside the process (an embeddings model), to re-rank
+/// the matcher's candidates. Optional and off by default: no text leaves the server without it.
+#[async_trait::async_trait]
+pub trait Reranker: Send + Sync {
+    /// A score between 0 and 1 for each of `candidates` that the model could judge.
+    async fn scores(
+        &self,
+        text: &str,
+        candidates: &[Flow],
+    ) -> Result<Vec<(crate::FlowId, f64)>, String>;
+}

@@ -155,6 +155,12 @@ impl Delivery<'_> {
                 .await
             }
             Notice::ApprovalReminder { step } => self.remind(*step).await,
+            Notice::AccessEndingSoon => {
+                // Each warning is its own change of the request, so the version keys it.
+                let key = format!("ending:{}", request.version);
+                self.requester_reply(&key, &ThreadEvent::AccessEndingSoon)
+                    .await
+            }
             Notice::Escalated { step, to } => {
                 self.ask_approvers(*step, to).await?;
                 let key = format!("escalated:{step}:{}", request.version);

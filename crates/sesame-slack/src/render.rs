@@ -46,6 +46,27 @@ pub struct Person {
     pub slack_user_id: Option<String>,
 }
 
+impl Person {
+    /// How a directory person appears, with their Slack account as `slack_id` knows it; someone
+    /// not in the directory appears by their id.
+    pub fn from_directory(
+        directory: &sesame_core::directory::Directory,
+        id: &UserId,
+        slack_id: impl Fn(&sesame_core::directory::User) -> Option<String>,
+    ) -> Person {
+        match directory.user(id) {
+            Some(user) => Person {
+                display_name: user.display_name.clone(),
+                slack_user_id: slack_id(user),
+            },
+            None => Person {
+                display_name: id.to_string(),
+                slack_user_id: None,
+            },
+        }
+    }
+}
+
 /// What rendering needs besides the request: who people are, and where the portal lives.
 #[derive(Clone, Copy)]
 pub struct RenderContext<'a> {

@@ -14,6 +14,7 @@ mod directory;
 mod error;
 mod jobs;
 mod requests;
+mod scim;
 mod testdb;
 mod tokens;
 mod url;
@@ -22,6 +23,7 @@ pub use audit::{AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use jobs::{Job, JobCounts, JobId, JobPayload, JobStatus};
 pub use requests::{ChatMessageRecord, Comment, RequestFilter, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+pub use scim::{DirectoryChange, ScimKind, ScimRecord};
 pub use testdb::create_test_database;
 pub use tokens::{NewToken, TokenRecord};
 
@@ -186,6 +188,17 @@ impl Store {
     /// A number that goes up with every directory write.
     pub async fn directory_version(&self) -> Result<i64, StoreError> {
         on_backend!(self, pools => pools.directory_version().await)
+    }
+
+    /// Stores several directory entries with their SCIM records and audit rows in one transaction,
+    /// bumping the directory version once (when a user or group is written).
+    pub async fn apply_directory_change(&self, change: &DirectoryChange) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.apply_directory_change(change).await)
+    }
+
+    /// Every SCIM record of a kind, deleted ones included, sorted by id.
+    pub async fn scim_records(&self, kind: ScimKind) -> Result<Vec<ScimRecord>, StoreError> {
+        on_backend!(self, pools => pools.scim_records(kind).await)
     }
 
     // API tokens.

@@ -11,6 +11,8 @@ mod jobs;
 mod records;
 #[path = "contract/requests.rs"]
 mod requests;
+#[path = "contract/scim.rs"]
+mod scim;
 
 use sesame_store::{create_test_database, Backend, Store};
 use std::future::Future;
@@ -103,6 +105,7 @@ contract!(
     jobs::a_fired_timer_is_deleted_with_the_change_it_caused,
     jobs::completed_jobs_are_deleted_in_one_batch,
     jobs::concurrent_claims_never_share_a_job,
+    scim::a_directory_change_writes_entries_records_and_audit_together,
 );
 
 #[tokio::test]

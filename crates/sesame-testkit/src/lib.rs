@@ -2,9 +2,12 @@
 //! root), on a free port, with a clock the test moves and an outbox the test drains.
 #![forbid(unsafe_code)]
 
+pub mod fake_model;
 pub mod fake_slack;
 pub mod load;
+pub mod scim;
 pub mod slack_driver;
+pub mod slack_load;
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -96,8 +99,13 @@ impl TestApp {
     /// delivers to the fake, and `/slack/*` accepts requests signed with
     /// [`slack_driver::SIGNING_SECRET`].
     pub async fn spawn_with_slack(slack: &fake_slack::FakeSlack) -> TestApp {
+        Self::spawn_with_slack_and(slack, "").await
+    }
+
+    /// [`TestApp::spawn_with_slack`] with more configuration (TOML sections).
+    pub async fn spawn_with_slack_and(slack: &fake_slack::FakeSlack, extra: &str) -> TestApp {
         let config = format!(
-            "[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = false\n",
+            "[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = false\n{extra}",
             slack.bot_token(),
             slack_driver::SIGNING_SECRET,
             slack.base_url(),

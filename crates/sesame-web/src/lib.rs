@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod extract;
 mod ops;
+mod scim;
 pub mod slack;
 
 pub use error::ApiError;
@@ -28,6 +29,8 @@ pub struct WebState {
     pub public_url: String,
     /// Slack's inbound handlers, when Slack is configured.
     pub slack: Option<std::sync::Arc<slack::SlackInbound>>,
+    /// The bearer token identity providers use for `/scim/v2`; SCIM is off without one.
+    pub scim_token: Option<Arc<secrecy::SecretString>>,
 }
 
 /// The whole HTTP surface.
@@ -36,6 +39,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api::routes())
         .merge(ops::routes())
         .merge(slack::routes())
+        .merge(scim::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::observe,

@@ -69,9 +69,9 @@ impl SlackInbound {
 
     /// What to say to `who` about `typed`: the confident match with its reason, a Continue button
     /// and the other flows; or, when the matcher abstains, the flows to pick from, best first.
-    fn match_message(&self, who: &Principal, typed: &str) -> Message {
+    async fn match_message(&self, who: &Principal, typed: &str) -> Message {
         let flows = self.app.requestable_flows(who);
-        let outcome = self.app.match_text(who, typed);
+        let outcome = self.app.match_text_reranked(who, typed).await;
         let by_id = |id: &sesame_core::FlowId| flows.iter().find(|f| &f.id == id);
         // Ranked flows first, then the rest in catalog order, so the list reads best-first.
         let mut ordered: Vec<&Flow> = outcome

@@ -26,16 +26,34 @@ pub struct Application {
     socket_mode: Option<crate::slack::SocketModeTask>,
 }
 
-/// Loads and checks the flows directory.
+/// Loads and checks the flows directory, with the matcher's vocabulary extended as configured.
 pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
-    Catalog::load_dir(&config.flows.dir).map_err(|errors| {
+    let catalog = Catalog::load_dir(&config.flows.dir).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(
             "the flows in {} are not valid:\n  {}",
             config.flows.dir.display(),
             lines.join("\n  ")
         )
+    })?;
+    Ok(match load_vocabulary(config)? {
+        Some(vocabulary) => catalog.with_vocabulary(&vocabulary),
+        None => catalog,
     })
+}
+
+/// The built-in matcher vocabulary extended by `[matcher] vocabulary`, if one is configured.
+pub fn load_vocabulary(
+    config: &Config,
+) -> anyhow::Result<Option<sesame_core::matcher::Vocabulary>> {
+    let Some(path) = &config.matcher.vocabulary else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the matcher vocabulary {}", path.display()))?;
+    let vocabulary = sesame_core::matcher::Vocabulary::builtin_extended_by(&text)
+        .with_context(|| format!("the matcher vocabulary {} is not valid", path.display()))?;
+    Ok(Some(vocabulary))
 }
 
 /// Loads and checks the directory file, if one is configured.
@@ -122,6 +140,24 @@ impl Application {
             notifiers,
         })
         .await?;
+        if let Some(url) = &config.matcher.model_url {
+            let timeout = std::time::Duration::from_millis(config.matcher.model_timeout_ms);
+            let model = crate::model::EmbeddingReranker::new(
+                url,
+                &config.matcher.model_name,
+                config.matcher.model_api_key.clone(),
+                timeout,
+            )?;
+            app.set_reranker(
+                Arc::new(model),
+                config.matcher.model_weight.clamp(0.0, 1.0),
+                timeout,
+            );
+            summary.push(format!(
+                "matches are re-ranked by the model {} at {url}",
+                config.matcher.model_name
+            ));
+        }
         if let (Some(file), Some(path)) = (directory_file, &config.directory.file) {
             let (users, groups) = (file.users.len(), file.groups.len());
             app.seed_directory(file).await?;
@@ -136,6 +172,7 @@ impl Application {
             http: Arc::new(HttpMetrics::default()),
             public_url: public_url.clone(),
             slack: slack_inbound.clone(),
+            scim_token: config.scim.token()?.map(Arc::new),
         };
         let router = sesame_web::router(state);
         let address = listener.local_addr()?;

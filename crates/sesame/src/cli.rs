@@ -1,7 +1,9 @@
 //! The command line: `serve`, `check`, `migrate`, `token`, `flows explain`, `config example` and
 //! `openapi`.
 
-use crate::application::{load_catalog, load_directory_file, open_store, Application};
+use crate::application::{
+    load_catalog, load_directory_file, load_vocabulary, open_store, Application,
+};
 use crate::config::{self, Config};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -201,6 +203,7 @@ fn check(config: &Config, flows_only: Option<PathBuf>) -> anyhow::Result<ExitCod
             (catalog.map_err(|e| (dir, e)), None)
         }
         None => {
+            load_vocabulary(config)?;
             let directory = load_directory_file(config)?.map(|f| f.into_directory());
             (
                 Catalog::load_dir(&config.flows.dir).map_err(|e| (config.flows.dir.clone(), e)),

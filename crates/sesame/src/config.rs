@@ -27,6 +27,34 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub slack: SlackConfig,
+    #[serde(default)]
+    pub matcher: MatcherConfig,
+    #[serde(default)]
+    pub scim: ScimConfig,
+}
+
+/// SCIM provisioning under `/scim/v2` (docs/scim.md): on when `token` is set. Identity providers
+/// send it as `Authorization: Bearer <token>`; `SESAME__SCIM__TOKEN` sets it from the environment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimConfig {
+    pub token: Option<SecretString>,
+}
+
+impl ScimConfig {
+    /// The token, when SCIM is on; refuses tokens too short to resist guessing.
+    pub fn token(&self) -> anyhow::Result<Option<SecretString>> {
+        match &self.token {
+            Some(t) if t.expose_secret().trim().is_empty() => Ok(None),
+            Some(t) if t.expose_secret().trim().len() < 16 => {
+                bail!("[scim] token must be at least 16 characters")
+            }
+            Some(t) => Ok(Some(SecretString::from(
+                t.expose_secret().trim().to_owned(),
+            ))),
+            None => Ok(None),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,6 +188,55 @@ impl Default for AccessConfig {
         AccessConfig {
             admin_groups: default_admin_groups(),
             auditor_groups: default_auditor_groups(),
+        }
+    }
+}
+
+/// Matching free text to flows. Nothing leaves the server unless `model_url` is set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatcherConfig {
+    /// A YAML file of synonyms, related words, stop words, exclusive and elevated concepts added to
+    /// the built-in vocabulary (docs/matching.md).
+    pub vocabulary: Option<PathBuf>,
+    /// An OpenAI-compatible API (`.../v1/`, such as a local Ollama or vLLM) whose embeddings
+    /// re-rank the matcher's candidates. Off when unset; when it fails, the built-in matcher alone
+    /// answers.
+    pub model_url: Option<String>,
+    /// The embedding model's name at that endpoint.
+    #[serde(default = "default_model_name")]
+    pub model_name: String,
+    /// Sent as a bearer token when set.
+    pub model_api_key: Option<SecretString>,
+    /// How much the model's scores count against the matcher's own (0 to 1).
+    #[serde(default = "default_model_weight")]
+    pub model_weight: f64,
+    /// How long a match waits for the model before answering without it.
+    #[serde(default = "default_model_timeout_ms")]
+    pub model_timeout_ms: u64,
+}
+
+fn default_model_name() -> String {
+    String::from("nomic-embed-text")
+}
+
+fn default_model_weight() -> f64 {
+    0.4
+}
+
+fn default_model_timeout_ms() -> u64 {
+    800
+}
+
+impl Default for MatcherConfig {
+    fn default() -> Self {
+        MatcherConfig {
+            vocabulary: None,
+            model_url: None,
+            model_name: default_model_name(),
+            model_api_key: None,
+            model_weight: default_model_weight(),
+            model_timeout_ms: default_model_timeout_ms(),
         }
     }
 }

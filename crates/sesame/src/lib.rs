@@ -6,6 +6,7 @@ pub mod application;
 pub mod cli;
 pub mod config;
 mod match_cli;
+pub mod model;
 pub mod slack;
 pub mod telemetry;
 

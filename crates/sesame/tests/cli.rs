@@ -75,6 +75,27 @@ fn check_reports_every_problem_with_file_line_and_column() {
         "{}",
         text(&ok.stdout)
     );
+
+    // The matcher's vocabulary file is checked too.
+    let config = config_in(dir.path());
+    let vocabulary = dir.path().join("words.yaml");
+    std::fs::write(&vocabulary, "synonyms: [not, a, map]\n").unwrap();
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!(
+        "[matcher]\nvocabulary = {:?}\n",
+        vocabulary.display().to_string()
+    ));
+    std::fs::write(&config, toml).unwrap();
+    let refused = sesame(&config, &["check"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("words.yaml"),
+        "{}",
+        text(&refused.stderr)
+    );
+    std::fs::write(&vocabulary, "synonyms:\n  parking: [stellplatz]\n").unwrap();
+    let accepted = sesame(&config, &["check"]);
+    assert!(accepted.status.success(), "{}", text(&accepted.stderr));
 }
 
 #[test]

@@ -270,14 +270,44 @@ fn the_full_lifecycle_emits_the_right_events_notices_and_timers() {
         t.notices,
         [Notice::FulfilmentDecided, Notice::RequestUpdated]
     );
+    // The end, and warnings a day and an hour before it.
     assert_eq!(
         t.timers,
-        [Timer {
-            at: until,
-            kind: TimerKind::AccessExpiry
-        }]
+        [
+            Timer {
+                at: until,
+                kind: TimerKind::AccessExpiry
+            },
+            Timer {
+                at: Timestamp(until.0 - 24 * 3_600_000),
+                kind: TimerKind::AccessEndingSoon { until }
+            },
+            Timer {
+                at: Timestamp(until.0 - 3_600_000),
+                kind: TimerKind::AccessEndingSoon { until }
+            }
+        ]
     );
     assert!(r.duties().is_empty());
+
+    // A warning tells the requester and changes nothing else; one for another end does nothing.
+    let warned = run(
+        &t.request,
+        Command::Fire(TimerKind::AccessEndingSoon { until }),
+        &Actor::System,
+        4,
+    )
+    .unwrap();
+    assert_eq!(warned.request.state, State::Active { until });
+    assert_eq!(warned.notices, [Notice::AccessEndingSoon]);
+    assert_eq!(kinds(&warned), ["access_ending_soon"]);
+    let stale = run(
+        &t.request,
+        Command::Fire(TimerKind::AccessEndingSoon { until: at_hour(1) }),
+        &Actor::System,
+        4,
+    );
+    assert_eq!(stale.unwrap_err(), DomainError::Outlived);
 
     // A timer that fires early (another replica's clock ahead) only looks again at the end time;
     // on time, access expires.
@@ -993,10 +1023,8 @@ fn reminders_repeat_up_to_the_limit() {
         .unwrap();
         assert_eq!(kinds(&t), ["reminder_sent"]);
         assert_eq!(t.audit[0].detail["round"], round);
-        assert_eq!(
-            t.notices,
-            [Notice::ApprovalReminder { step: 0 }, Notice::RequestUpdated]
-        );
+        // Approvers are reminded; the requester's view does not change.
+        assert_eq!(t.notices, [Notice::ApprovalReminder { step: 0 }]);
         let next: Vec<Timer> = if round < MAX_REMINDERS {
             vec![Timer {
                 at: at_hour(hour + 4),
@@ -1620,6 +1648,95 @@ fn people_who_have_left_can_no_longer_act_on_requests_that_name_them() {
             .state,
         State::Fulfilling
     );
+}
+
+#[test]
+fn sesame_cancels_and_ends_access_only_for_requesters_who_left() {
+    let f =
+        flow_with("duration: { default: 8h, max: 1d }\napproval:\n  - { approvers: manager }\n");
+    let pending = file(&f, "rita").unwrap().request;
+    let fulfilling = run(&pending, approve(), &user("mark"), 1).unwrap().request;
+    let active = run(
+        &fulfilling,
+        Command::CompleteFulfilment { note: None },
+        &user("fay"),
+        2,
+    )
+    .unwrap()
+    .request;
+    let reason = || Some(String::from("rita left"));
+    // While Rita is in the directory, Sesame may do neither.
+    for r in [&pending, &fulfilling] {
+        assert!(matches!(
+            run(r, Command::Cancel { reason: reason() }, &Actor::System, 3),
+            Err(DomainError::NotAllowed(_))
+        ));
+    }
+    assert!(matches!(
+        run(
+            &active,
+            Command::Revoke { reason: reason() },
+            &Actor::System,
+            3
+        ),
+        Err(DomainError::NotAllowed(_))
+    ));
+
+    let mut file = crate::directory::DirectoryFile::parse(crate::test_support::DIRECTORY).unwrap();
+    for u in file.users.iter_mut().filter(|u| u.id.as_str() == "rita") {
+        u.active = false;
+    }
+    let gone: Directory = file.into_directory();
+    let t = decide(
+        &pending,
+        Command::Cancel { reason: reason() },
+        &Actor::System,
+        &gone,
+        at_hour(3),
+    )
+    .unwrap();
+    assert_eq!(t.request.state, State::Canceled);
+    assert_eq!(t.request.outcome.as_ref().unwrap().by, "sesame");
+    assert_eq!(t.audit[0].kind, "canceled");
+    assert_eq!(t.audit[0].actor, "sesame");
+    assert_eq!(t.audit[0].detail["requester_left"], true);
+    assert!(t.request.duties().is_empty());
+
+    // An approved request nobody has fulfilled yet is closed too, so nobody grants it.
+    let t = decide(
+        &fulfilling,
+        Command::Cancel { reason: reason() },
+        &Actor::System,
+        &gone,
+        at_hour(3),
+    )
+    .unwrap();
+    assert_eq!(t.request.state, State::Canceled);
+    assert!(t.notices.contains(&Notice::FulfilmentDecided));
+    assert!(t.request.duties().is_empty());
+
+    let t = decide(
+        &active,
+        Command::Revoke { reason: reason() },
+        &Actor::System,
+        &gone,
+        at_hour(3),
+    )
+    .unwrap();
+    assert_eq!(t.request.state, State::Revoked);
+    assert_eq!(t.audit[0].detail["relinquished"], false);
+    assert!(t.notices.contains(&Notice::RemovalRequested));
+    // Finished requests stay as they are.
+    assert!(matches!(
+        decide(
+            &t.request,
+            Command::Cancel { reason: None },
+            &Actor::System,
+            &gone,
+            at_hour(4)
+        ),
+        Err(DomainError::IllegalTransition(_))
+    ));
 }
 
 mod properties {

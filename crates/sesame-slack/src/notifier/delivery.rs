@@ -48,16 +48,8 @@ impl Delivery<'_> {
     /// Renders anything (a message, a view) with people as far as they are known.
     pub(super) fn render_view<T>(&self, render: impl FnOnce(&RenderContext<'_>) -> T) -> T {
         let identities = &self.notifier.identities;
-        let people = |id: &UserId| match self.directory.user(id) {
-            Some(user) => Person {
-                display_name: user.display_name.clone(),
-                slack_user_id: identities.known(user),
-            },
-            None => Person {
-                display_name: id.to_string(),
-                slack_user_id: None,
-            },
-        };
+        let people =
+            |id: &UserId| Person::from_directory(self.directory, id, |user| identities.known(user));
         let ctx = RenderContext {
             people: &people,
             portal_base_url: &self.notifier.portal_base_url,

@@ -38,6 +38,7 @@ impl Delivery<'_> {
                 }
             }
             Notice::ApprovalReminder { .. }
+            | Notice::AccessEndingSoon
             | Notice::RemovalRequested
             | Notice::Commented { .. }
             | Notice::AdminAttention { .. } => {}

@@ -29,6 +29,7 @@ impl<'a> ThreadEvent<'a> {
             Notice::RequestUpdated => Some(ThreadEvent::Changed),
             Notice::Commented { author, text, .. } => Some(ThreadEvent::Commented { author, text }),
             Notice::Escalated { step, to } => Some(ThreadEvent::Escalated { step: *step, to }),
+            Notice::AccessEndingSoon => Some(ThreadEvent::AccessEndingSoon),
             _ => None,
         }
     }

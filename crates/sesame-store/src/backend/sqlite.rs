@@ -29,6 +29,7 @@ use crate::requests::{
     clamp_limit, ChatMessageRecord, Comment, CommentRow, EncodedTransition, RequestFilter,
     RequestRow,
 };
+use crate::scim::{DirectoryChange, ScimKind, ScimRecord, ScimRow};
 use crate::tokens::{NewToken, TokenRecord, TokenRow, TOKEN_COLUMNS};
 use crate::url::redact;
 use sesame_core::{
@@ -256,6 +257,7 @@ include!("shared/requests.rs");
 include!("shared/records.rs");
 include!("shared/jobs.rs");
 include!("shared/chat.rs");
+include!("shared/scim.rs");
 
 #[cfg(test)]
 mod tests {

@@ -33,7 +33,7 @@ impl SlackInbound {
                 );
                 picker
             }
-            typed => self.match_message(&who, typed),
+            typed => self.match_message(&who, typed).await,
         };
         Ack::Json(ephemeral(&message))
     }

@@ -65,15 +65,8 @@ impl SlackInbound {
             Ok(who) => {
                 let overview = self.app.overview(&who).await.map_err(|e| e.to_string())?;
                 let directory = self.app.directory();
-                let people = |id: &sesame_core::UserId| match directory.user(id) {
-                    Some(user) => Person {
-                        display_name: user.display_name.clone(),
-                        slack_user_id: user.chat.slack.clone(),
-                    },
-                    None => Person {
-                        display_name: id.to_string(),
-                        slack_user_id: None,
-                    },
+                let people = |id: &sesame_core::UserId| {
+                    Person::from_directory(&directory, id, |user| user.chat.slack.clone())
                 };
                 let ctx = RenderContext {
                     people: &people,
@@ -103,7 +96,7 @@ impl SlackInbound {
             return self.thread_reply(&message, &slack_user, thread).await;
         }
         let reply = match self.principal(&slack_user).await {
-            Ok(who) => self.match_message(&who, message.text.trim()),
+            Ok(who) => self.match_message(&who, message.text.trim()).await,
             Err(refusal) => plain_notice(&refusal),
         };
         self.api
@@ -170,7 +163,7 @@ impl SlackInbound {
         .to_owned();
         let reply = match self.principal(&mention.user).await {
             Ok(who) if typed.is_empty() => self.picker(&who),
-            Ok(who) => self.match_message(&who, &typed),
+            Ok(who) => self.match_message(&who, &typed).await,
             Err(refusal) => plain_notice(&refusal),
         };
         self.api

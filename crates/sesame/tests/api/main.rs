@@ -931,6 +931,8 @@ async fn my_requests_include_those_filed_for_someone_else() {
     app.stop().await;
 }
 
+mod matching;
+mod scim;
 mod slack_delivery;
 mod slack_inbound;
 mod socket_mode;

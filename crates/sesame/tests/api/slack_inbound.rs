@@ -65,6 +65,27 @@ fn element(blocks: &[Value], action_id: &str) -> Option<(String, Value)> {
     })
 }
 
+/// The `block_actions` payload of `user` clicking a button of a message.
+fn button_click(
+    driver: &SlackDriver,
+    slack: &FakeSlack,
+    user: &str,
+    message: &FakeMessage,
+    action_id: &str,
+) -> Value {
+    let (block_id, button) = element(&message.blocks, action_id)
+        .unwrap_or_else(|| panic!("{action_id} in {}", text_of(&message.blocks)));
+    driver.block_actions(
+        user,
+        &slack.trigger_id(),
+        ClickedIn::Message {
+            channel: &message.channel,
+            ts: &message.ts,
+        },
+        json!({"action_id": action_id, "block_id": block_id, "type": "button", "value": button["value"]}),
+    )
+}
+
 /// Clicks a button of a message as `user`.
 async fn click(
     driver: &SlackDriver,
@@ -73,17 +94,7 @@ async fn click(
     message: &FakeMessage,
     action_id: &str,
 ) -> sesame_testkit::Reply {
-    let (block_id, button) = element(&message.blocks, action_id)
-        .unwrap_or_else(|| panic!("{action_id} in {}", text_of(&message.blocks)));
-    let payload = driver.block_actions(
-        user,
-        &slack.trigger_id(),
-        ClickedIn::Message {
-            channel: &message.channel,
-            ts: &message.ts,
-        },
-        json!({"action_id": action_id, "block_id": block_id, "type": "button", "value": button["value"]}),
-    );
+    let payload = button_click(driver, slack, user, message, action_id);
     driver.interaction(&payload).await
 }
 
@@ -635,16 +646,7 @@ async fn forged_stale_repeated_and_malformed_requests_change_nothing() {
         .unwrap();
     app.drain_outbox().await;
     let carols = slack.messages_in("DU0CAROL");
-    let (block_id, button) = element(&carols[0].blocks, "sesame_approve").unwrap();
-    let payload = driver.block_actions(
-        "U0CAROL",
-        &slack.trigger_id(),
-        ClickedIn::Message {
-            channel: &carols[0].channel,
-            ts: &carols[0].ts,
-        },
-        json!({"action_id": "sesame_approve", "block_id": block_id, "type": "button", "value": button["value"]}),
-    );
+    let payload = button_click(&driver, &slack, "U0CAROL", &carols[0], "sesame_approve");
     for _ in 0..2 {
         assert_eq!(driver.interaction(&payload).await.status, StatusCode::OK);
     }
@@ -768,16 +770,7 @@ async fn socket_mode_serves_the_same_handlers_without_a_public_url() {
         .unwrap();
     app.drain_outbox().await;
     let carols = slack.messages_in("DU0CAROL");
-    let (block_id, button) = element(&carols[0].blocks, "sesame_approve").unwrap();
-    let click = driver.block_actions(
-        "U0CAROL",
-        &slack.trigger_id(),
-        ClickedIn::Message {
-            channel: &carols[0].channel,
-            ts: &carols[0].ts,
-        },
-        json!({"action_id": "sesame_approve", "block_id": block_id, "type": "button", "value": button["value"]}),
-    );
+    let click = button_click(&driver, &slack, "U0CAROL", &carols[0], "sesame_approve");
     let id = slack.socket_send("interactive", click);
     slack.socket_ack(&id, wait).await.expect("acknowledged");
     let request = app
@@ -816,5 +809,71 @@ async fn inbound_keys_are_forgotten_after_a_day() {
         .remember_inbound("slack-event", "Ev1", app.app.now())
         .await
         .unwrap());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_requester_is_warned_before_access_ends_and_told_when_it_has() {
+    let (slack, app, _driver) = slack_and_app().await;
+    let alice = app.token("alice").await;
+    let number = app
+        .post("/api/v1/requests", &alice, super::carpark("END1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    for (who, action) in [
+        ("carol", "approve"),
+        ("fran", "approve"),
+        ("fran", "complete"),
+    ] {
+        let token = app.token(who).await;
+        let done = app
+            .post(
+                &format!("/api/v1/requests/{number}/{action}"),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            done.status,
+            StatusCode::OK,
+            "{who} {action}: {:?}",
+            done.body
+        );
+    }
+    app.drain_outbox().await;
+    let link = format!("Carpark access #{number}");
+    let requester = slack
+        .messages_in("DU0ALICE")
+        .into_iter()
+        .find(|m| text_of(&m.blocks).contains(&link))
+        .unwrap();
+    let warnings = || {
+        slack
+            .thread("DU0ALICE", &requester.ts)
+            .into_iter()
+            .filter(|m| m.text.contains("Access ending soon"))
+            .count()
+    };
+    let replies_before = slack.thread("DU0ALICE", &requester.ts).len();
+
+    app.advance("29d").await;
+    assert_eq!(warnings(), 1, "a day before");
+    app.advance("23h").await;
+    assert_eq!(warnings(), 2, "an hour before");
+    assert_eq!(
+        slack.thread("DU0ALICE", &requester.ts).len(),
+        replies_before + 2,
+        "the warnings and nothing else"
+    );
+    app.advance("1h").await;
+    let ended = slack.message("DU0ALICE", &requester.ts).unwrap();
+    assert!(
+        text_of(&ended.blocks).to_lowercase().contains("expired"),
+        "{}",
+        text_of(&ended.blocks)
+    );
+    app.assert_nothing_owed().await;
     app.stop().await;
 }
