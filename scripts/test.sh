@@ -29,3 +29,8 @@ cargo test --workspace --locked 2>&1 | tee "$log"
 # binary with nothing in it).
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' "$log"
 rm -f "$log"
+
+# SCIM compliance: scim2-tester (PyPI) against a running Sesame with a SCIM token; installs
+# python3-venv and scim2-tester itself. See docs/scim.md.
+echo "== SCIM compliance (scim2-tester)"
+scripts/scim-compliance.sh

@@ -49,7 +49,9 @@ pub struct ScimUser {
 pub struct ScimUserFields {
     /// The provider's unique name for the person, kept as sent (often the email).
     pub user_name: String,
-    pub email: String,
+    /// The person's email; `None` when the provider sent none (then Sesame stores
+    /// [`placeholder_email`]).
+    pub email: Option<String>,
     pub display_name: String,
     pub active: bool,
     pub manager: Option<UserId>,
@@ -58,20 +60,57 @@ pub struct ScimUserFields {
     pub attributes: serde_json::Value,
 }
 
-/// A group as SCIM shows it: its members are every user (active or not) who has it.
+/// A group as SCIM shows it: its members are every user (active or not) who has it, and the
+/// members the provider named that are not users yet (`pending`, as sent).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScimGroup {
     pub group: Group,
     pub members: BTreeSet<UserId>,
+    pub pending: Vec<serde_json::Value>,
     pub record: ScimRecord,
 }
 
+/// What a provider sets on a group. `members` are the member objects as sent (each with a
+/// `value`); those naming a user become memberships, the others wait for that user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScimGroupFields {
     pub display_name: String,
     pub external_id: Option<String>,
-    pub members: BTreeSet<UserId>,
+    pub members: Vec<serde_json::Value>,
     pub attributes: serde_json::Value,
+}
+
+/// Where a group's SCIM record keeps the members that name no user yet.
+const PENDING_MEMBERS: &str = "members";
+
+/// The reserved domain of the email Sesame gives a person the provider sent no email for: `.invalid`
+/// never routes and never matches a Slack account's email.
+pub const PLACEHOLDER_EMAIL_DOMAIN: &str = "scim.invalid";
+
+/// The email stored for a person provisioned without one: `<id>@scim.invalid`.
+pub fn placeholder_email(id: &UserId) -> String {
+    format!(
+        "{}@{PLACEHOLDER_EMAIL_DOMAIN}",
+        id.as_str().replace('@', ".")
+    )
+}
+
+/// Whether the email is a placeholder (not shown over SCIM as one of the person's emails).
+pub fn is_placeholder_email(email: &str) -> bool {
+    email
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(PLACEHOLDER_EMAIL_DOMAIN))
+}
+
+fn pending_members(record: &ScimRecord) -> Vec<serde_json::Value> {
+    record.attributes[PENDING_MEMBERS]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn member_value(member: &serde_json::Value) -> Option<&str> {
+    member["value"].as_str().map(str::trim)
 }
 
 /// The user name SCIM shows for a user: as the provider sent it, else the email.
@@ -167,6 +206,7 @@ impl App {
                 record.deleted_at.is_none().then(|| ScimGroup {
                     group: g.clone(),
                     members: members.get(&g.id).cloned().unwrap_or_default(),
+                    pending: pending_members(&record),
                     record,
                 })
             })
@@ -183,7 +223,8 @@ impl App {
 
     /// Creates a user. The id is the user name when that is a free, valid user id, else a generated
     /// one; it never changes afterwards. A user the provider deleted comes back under their old id
-    /// when created again with the same email.
+    /// when created again with the same email (or, without one, the same user name). Groups that
+    /// named the new id as a member before it existed now have them.
     pub async fn scim_create_user(
         &self,
         who: &ScimCaller,
@@ -195,30 +236,46 @@ impl App {
         let directory = self.directory();
         let records = self.scim_records(ScimKind::User).await?;
         let now = self.now();
-        let (id, previous) = match directory.user_by_email(&fields.email) {
-            Some(existing)
-                if records
-                    .get(existing.id.as_str())
-                    .is_some_and(|r| r.deleted_at.is_some()) =>
-            {
+        let email = fields.email.as_deref().map(str::trim);
+        let deleted = |id: &UserId| {
+            records
+                .get(id.as_str())
+                .is_some_and(|r| r.deleted_at.is_some())
+        };
+        let existing = match email {
+            Some(email) => directory.user_by_email(email),
+            None => directory.users().find(|u| {
+                deleted(&u.id)
+                    && is_placeholder_email(&u.email)
+                    && records[u.id.as_str()].attributes["userName"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(fields.user_name.trim()))
+            }),
+        };
+        let (id, previous) = match existing {
+            Some(existing) if deleted(&existing.id) => {
                 (existing.id.clone(), Some(existing.clone()))
             }
             Some(existing) => {
                 return Err(AppError::Conflict(format!(
                     "userName {} already belongs to {}",
-                    fields.email, existing.id
+                    email.unwrap_or(&fields.user_name),
+                    existing.id
                 )))
             }
-            None => (self.new_user_id(&fields.email, &directory), None),
+            None => (
+                self.new_user_id(email.unwrap_or(&fields.user_name), &directory),
+                None,
+            ),
         };
         self.check_user_name(&fields.user_name, &id).await?;
         let mut record = record(ScimKind::User, id.as_str(), now);
         record.external_id = fields.external_id.clone();
         record.attributes = fields.attributes.clone();
         record.attributes["userName"] = json!(fields.user_name);
-        let user = User {
+        let mut user = User {
             id: id.clone(),
-            email: fields.email.trim().to_owned(),
+            email: email.map_or_else(|| placeholder_email(&id), str::to_owned),
             display_name: fields.display_name.clone(),
             manager: fields.manager.clone(),
             groups: previous.map(|p| p.groups).unwrap_or_default(),
@@ -226,9 +283,7 @@ impl App {
             active: fields.active,
         };
         self.check_scim_user(&user, &directory)?;
-        let change = DirectoryChange {
-            users: vec![user.clone()],
-            scim: vec![record.clone()],
+        let mut change = DirectoryChange {
             audit: vec![audit(
                 now,
                 "user_provisioned",
@@ -236,6 +291,33 @@ impl App {
             )],
             ..DirectoryChange::default()
         };
+        // Memberships that waited for this person.
+        for mut group in self.scim_records(ScimKind::Group).await?.into_values() {
+            let Some(gid) = GroupId::new(group.id.as_str())
+                .ok()
+                .filter(|g| group.deleted_at.is_none() && directory.group(g).is_some())
+            else {
+                continue;
+            };
+            let mut pending = pending_members(&group);
+            let before = pending.len();
+            pending
+                .retain(|m| !member_value(m).is_some_and(|v| v.eq_ignore_ascii_case(id.as_str())));
+            if pending.len() == before {
+                continue;
+            }
+            user.groups.insert(gid.clone());
+            group.attributes[PENDING_MEMBERS] = json!(pending);
+            group.updated_at = now;
+            change.audit.push(audit(
+                now,
+                "group_changed",
+                json!({ "group": gid, "added": [id], "removed": [] }),
+            ));
+            change.scim.push(group);
+        }
+        change.users.push(user.clone());
+        change.scim.push(record.clone());
         self.store().apply_directory_change(&change).await?;
         self.reload_directory().await?;
         if !user.active {
@@ -290,17 +372,11 @@ impl App {
         user: &User,
         directory: &sesame_core::Directory,
     ) -> Result<(), AppError> {
+        // A manager who does not exist (yet) is kept: providers push people in any order, and the
+        // reference resolves once that person exists. Until then a `manager` approval step for
+        // this person cannot proceed, which the engine reports like having no manager.
         user.validate()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
-        if let Some(m) = user
-            .manager
-            .as_ref()
-            .filter(|m| directory.user(m).is_none())
-        {
-            return Err(AppError::Invalid(format!(
-                "manager {m} does not exist; create them first"
-            )));
-        }
         if let Some(other) = directory
             .user_by_email(&user.email)
             .filter(|o| o.id != user.id)
@@ -328,7 +404,10 @@ impl App {
         let fields = change(&current)?;
         let now = self.now();
         let mut user = current.user.clone();
-        user.email = fields.email.trim().to_owned();
+        user.email = fields
+            .email
+            .as_deref()
+            .map_or_else(|| placeholder_email(&user.id), |e| e.trim().to_owned());
         user.display_name = fields.display_name;
         user.active = fields.active;
         user.manager = fields.manager;
@@ -440,6 +519,7 @@ impl App {
             record: record(ScimKind::Group, group.id.as_str(), self.now()),
             group,
             members: BTreeSet::new(),
+            pending: Vec::new(),
         };
         self.write_group(empty, fields, true).await
     }
@@ -468,7 +548,7 @@ impl App {
         let fields = ScimGroupFields {
             display_name: current.group.name.clone(),
             external_id: current.record.external_id.clone(),
-            members: BTreeSet::new(),
+            members: Vec::new(),
             attributes: current.record.attributes.clone(),
         };
         current.record.deleted_at = Some(self.now());
@@ -489,13 +569,33 @@ impl App {
         group
             .validate()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
+        // Members naming a user become memberships; the others are kept, as sent, until a user
+        // with that id is provisioned.
+        let mut members = BTreeSet::new();
+        let mut pending: Vec<serde_json::Value> = Vec::new();
+        for member in fields.members {
+            let value = member_value(&member)
+                .ok_or_else(|| AppError::Invalid(String::from("every member needs a value")))?;
+            match UserId::new(value)
+                .ok()
+                .filter(|id| directory.user(id).is_some())
+            {
+                Some(id) => {
+                    members.insert(id);
+                }
+                None if pending
+                    .iter()
+                    .any(|p| member_value(p).is_some_and(|v| v.eq_ignore_ascii_case(value))) => {}
+                None => pending.push(member),
+            }
+        }
         let mut users = Vec::new();
-        for id in current.members.symmetric_difference(&fields.members) {
+        for id in current.members.symmetric_difference(&members) {
             let mut user = directory
                 .user(id)
                 .cloned()
                 .ok_or_else(|| AppError::Invalid(format!("member {id} is not a user")))?;
-            if fields.members.contains(id) {
+            if members.contains(id) {
                 user.groups.insert(group.id.clone());
             } else {
                 user.groups.remove(&group.id);
@@ -509,6 +609,15 @@ impl App {
         record.updated_at = now;
         record.external_id = fields.external_id;
         record.attributes = fields.attributes;
+        if !record.attributes.is_object() {
+            record.attributes = json!({});
+        }
+        if let Some(map) = record.attributes.as_object_mut() {
+            map.remove(PENDING_MEMBERS);
+            if !pending.is_empty() {
+                map.insert(String::from(PENDING_MEMBERS), json!(pending));
+            }
+        }
         let kind = if current.record.deleted_at.is_some() {
             "group_deleted"
         } else if created {
@@ -516,13 +625,14 @@ impl App {
         } else {
             "group_changed"
         };
-        let added: Vec<&UserId> = fields.members.difference(&current.members).collect();
-        let removed: Vec<&UserId> = current.members.difference(&fields.members).collect();
+        let added: Vec<&UserId> = members.difference(&current.members).collect();
+        let removed: Vec<&UserId> = current.members.difference(&members).collect();
+        let waiting: Vec<&str> = pending.iter().filter_map(member_value).collect();
         let change = DirectoryChange {
             audit: vec![audit(
                 now,
                 kind,
-                json!({ "group": group.id, "name": group.name, "added": added, "removed": removed }),
+                json!({ "group": group.id, "name": group.name, "added": added, "removed": removed, "pending": waiting }),
             )],
             users,
             groups: vec![group.clone()],
@@ -532,7 +642,8 @@ impl App {
         self.reload_directory().await?;
         Ok(ScimGroup {
             group,
-            members: fields.members,
+            members,
+            pending,
             record,
         })
     }

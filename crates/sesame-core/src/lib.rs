@@ -9,6 +9,7 @@ pub mod engine;
 pub mod events;
 pub mod explain;
 pub mod flow;
+pub mod identities;
 pub mod ids;
 pub mod matcher;
 pub mod policy;

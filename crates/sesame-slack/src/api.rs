@@ -204,6 +204,22 @@ impl SlackApi {
         Ok(found.user)
     }
 
+    /// One page of the workspace's accounts (deleted ones and bots included), and the cursor of
+    /// the next page, if any.
+    pub async fn users_list(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<SlackUser>, Option<String>), ApiError> {
+        let mut body = json!({ "limit": 200 });
+        insert_if_some(&mut body, "cursor", cursor.map(Value::from));
+        let page: UsersPage = self.call(SlackMethod::UsersList, None, body).await?;
+        let next = page
+            .response_metadata
+            .and_then(|meta| meta.next_cursor)
+            .filter(|cursor| !cursor.is_empty());
+        Ok((page.members, next))
+    }
+
     /// Finds the Slack user with this email (`users_not_found` when there is none); needs
     /// `users:read.email`.
     pub async fn users_lookup_by_email(&self, email: &str) -> Result<SlackUser, ApiError> {
@@ -390,6 +406,14 @@ struct ViewEnvelope {
 #[derive(Deserialize)]
 struct UserEnvelope {
     user: SlackUser,
+}
+
+#[derive(Deserialize)]
+struct UsersPage {
+    #[serde(default)]
+    members: Vec<SlackUser>,
+    #[serde(default)]
+    response_metadata: Option<CursorMetadata>,
 }
 
 #[derive(Deserialize)]

@@ -15,7 +15,7 @@ use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use error::{ScimError, CONTENT_TYPE};
 use filter::{get_ci, AttrPath, CORE_GROUP, CORE_USER, ENTERPRISE};
@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use sesame_app::scim::{ScimCaller, ScimGroup, ScimGroupFields, ScimUser, ScimUserFields};
 use sesame_app::AppError;
 use sesame_core::UserId;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 /// The most resources one page returns.
@@ -40,7 +40,9 @@ pub fn routes() -> Router<WebState> {
         .route("/scim/v2/ResourceTypes/{name}", get(resource_type))
         .route("/scim/v2/Schemas", get(schemas))
         .route("/scim/v2/Schemas/{id}", get(schema))
+        .route("/scim/v2/.search", post(search_all))
         .route("/scim/v2/Users", get(list_users).post(create_user))
+        .route("/scim/v2/Users/.search", post(search_users))
         .route(
             "/scim/v2/Users/{id}",
             get(get_user)
@@ -49,6 +51,7 @@ pub fn routes() -> Router<WebState> {
                 .delete(delete_user),
         )
         .route("/scim/v2/Groups", get(list_groups).post(create_group))
+        .route("/scim/v2/Groups/.search", post(search_groups))
         .route(
             "/scim/v2/Groups/{id}",
             get(get_group)
@@ -201,15 +204,27 @@ const USER_MAPPED: &[&str] = &[
     "password",
 ];
 
+/// Whether to show `displayName` or `active`: people the provider created show them when it sent
+/// them (so that a PATCH `remove` removes them), everybody else always. An inactive person always
+/// shows `active: false`.
+fn shown(u: &ScimUser, key: &str) -> bool {
+    let provisioned = u.record.attributes.get("userName").is_some();
+    !provisioned || u.record.attributes.get(key).is_some()
+}
+
 fn user_json(u: &ScimUser, state: &WebState) -> Value {
     let directory = state.app.directory();
     let mut body = json!({
         "schemas": [CORE_USER],
         "id": u.user.id,
         "userName": sesame_app::scim::user_name(u),
-        "displayName": u.user.display_name,
-        "active": u.user.active,
     });
+    if shown(u, "displayName") {
+        body["displayName"] = json!(u.user.display_name);
+    }
+    if shown(u, "active") || !u.user.active {
+        body["active"] = json!(u.user.active);
+    }
     if let Some(e) = &u.record.external_id {
         body["externalId"] = json!(e);
     }
@@ -229,10 +244,10 @@ fn user_json(u: &ScimUser, state: &WebState) -> Value {
                 .is_some_and(|v| v.eq_ignore_ascii_case(&u.user.email))
         })
     });
-    if !email_kept {
+    if !email_kept && !sesame_app::scim::is_placeholder_email(&u.user.email) {
         body["emails"] = json!([{ "value": u.user.email, "type": "work", "primary": true }]);
     }
-    if body.get("name").is_none() {
+    if body.get("name").is_none() && u.record.attributes.get("userName").is_none() {
         body["name"] = json!({ "formatted": u.user.display_name });
     }
     let mut extension = u.record.attributes[ENTERPRISE].clone();
@@ -240,8 +255,12 @@ fn user_json(u: &ScimUser, state: &WebState) -> Value {
         extension = json!({});
     }
     extension.as_object_mut().map(|m| m.remove("manager"));
+    // A manager who is not a user (yet) is shown as sent: just the value.
     if let Some(m) = &u.user.manager {
-        extension["manager"] = json!({ "value": m, "displayName": directory.display_name(m), "$ref": format!("{}/Users/{m}", base(state)) });
+        extension["manager"] = match directory.user(m) {
+            Some(manager) => json!({ "value": m, "displayName": manager.display_name }),
+            None => json!({ "value": m }),
+        };
     }
     if extension.as_object().is_some_and(|m| !m.is_empty()) {
         body[ENTERPRISE] = extension;
@@ -252,7 +271,7 @@ fn user_json(u: &ScimUser, state: &WebState) -> Value {
         .groups
         .iter()
         .filter_map(|g| directory.group(g))
-        .map(|g| json!({ "value": g.id, "display": g.name, "type": "direct", "$ref": format!("{}/Groups/{}", base(state), g.id) }))
+        .map(|g| json!({ "value": g.id, "display": g.name, "type": "direct" }))
         .collect();
     if !groups.is_empty() {
         body["groups"] = Value::Array(groups);
@@ -299,9 +318,12 @@ const ENTERPRISE_ATTRIBUTES: &[&str] = &[
 
 fn known_user_attribute(path: &AttrPath) -> bool {
     match &path.urn {
-        None => USER_ATTRIBUTES
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(&path.attr)),
+        None => {
+            USER_ATTRIBUTES
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&path.attr))
+                || (path.attr.eq_ignore_ascii_case(ENTERPRISE) && path.sub.is_none())
+        }
         Some(urn) if urn.eq_ignore_ascii_case(ENTERPRISE) => {
             path.attr.is_empty()
                 || ENTERPRISE_ATTRIBUTES
@@ -361,19 +383,14 @@ fn user_fields(body: &Value) -> Result<ScimUserFields, ScimError> {
                 .collect()
         })
         .unwrap_or_default();
+    // Without an email anywhere the app stores a placeholder (`<id>@scim.invalid`).
     let email = if looks_like_email(&user_name) {
-        user_name.clone()
+        Some(user_name.clone())
     } else {
         emails
             .iter()
             .find(|e| looks_like_email(e))
             .map(|e| (*e).to_owned())
-            .ok_or_else(|| {
-                ScimError::bad(
-                    "invalidValue",
-                    "Sesame needs an email: make userName or an email address one",
-                )
-            })?
     };
     let name = get_ci(body, "name");
     let display_name = string_at(body, "displayName")
@@ -406,6 +423,12 @@ fn user_fields(body: &Value) -> Result<ScimUserFields, ScimError> {
     for (k, v) in body.as_object().into_iter().flatten() {
         if !USER_MAPPED.iter().any(|m| m.eq_ignore_ascii_case(k)) && !v.is_null() {
             attributes.insert(k.clone(), v.clone());
+        }
+    }
+    // Kept only to know that they were sent (see `shown`); the directory has their values.
+    for key in ["displayName", "active"] {
+        if get_ci(body, key).is_some_and(|v| !v.is_null()) {
+            attributes.insert(key.to_owned(), Value::Bool(true));
         }
     }
     Ok(ScimUserFields {
@@ -508,6 +531,63 @@ fn list_query(raw: Option<String>) -> Result<ListQuery, ScimError> {
     })
 }
 
+const SEARCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// The body of a `POST .../.search` (RFC 7644 §3.4.3): the list query's parameters as JSON.
+fn search_query(body: Result<Bytes, BytesRejection>) -> Result<ListQuery, ScimError> {
+    let body = parse_body(body)?;
+    if !body.is_object() {
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            "the body must be a JSON object",
+        ));
+    }
+    if let Some(schemas) = get_ci(&body, "schemas").and_then(Value::as_array) {
+        if !schemas.iter().any(|s| s.as_str() == Some(SEARCH_SCHEMA)) {
+            return Err(ScimError::bad(
+                "invalidSyntax",
+                format!("a search body's schemas must include {SEARCH_SCHEMA}"),
+            ));
+        }
+    }
+    let number = |key: &str, default: i64| -> Result<i64, ScimError> {
+        match get_ci(&body, key) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v
+                .as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .ok_or_else(|| ScimError::bad("invalidValue", format!("{key} must be a number"))),
+        }
+    };
+    let list = |key: &str| -> Vec<String> {
+        match get_ci(&body, key) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    Ok(ListQuery {
+        filter: get_ci(&body, "filter")
+            .and_then(Value::as_str)
+            .filter(|f| !f.trim().is_empty())
+            .map(filter::parse)
+            .transpose()?,
+        start: number("startIndex", 1)?.max(1) as usize,
+        count: number("count", 100)?.clamp(0, MAX_COUNT as i64) as usize,
+        attributes: list("attributes"),
+        excluded: list("excludedAttributes"),
+    })
+}
+
 /// Keeps only the requested attributes (always `id` and `schemas`), or drops the excluded ones.
 fn project(mut resource: Value, attributes: &[String], excluded: &[String]) -> Value {
     let name_of = |a: &str| -> String {
@@ -595,6 +675,38 @@ async fn list_users(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ScimError> {
     let q = list_query(raw)?;
+    let users = state.app.scim_users(&WHO).await?;
+    Ok(list_response(
+        users.iter().map(|u| user_json(u, &state)).collect(),
+        &q,
+    ))
+}
+
+/// `POST /.search` at the root: users, then groups.
+async fn search_all(
+    _: Provisioner,
+    State(state): State<WebState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ScimError> {
+    let q = search_query(body)?;
+    let users = state.app.scim_users(&WHO).await?;
+    let groups = state.app.scim_groups(&WHO).await?;
+    Ok(list_response(
+        users
+            .iter()
+            .map(|u| user_json(u, &state))
+            .chain(groups.iter().map(|g| group_json(g, &state)))
+            .collect(),
+        &q,
+    ))
+}
+
+async fn search_users(
+    _: Provisioner,
+    State(state): State<WebState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ScimError> {
+    let q = search_query(body)?;
     let users = state.app.scim_users(&WHO).await?;
     Ok(list_response(
         users.iter().map(|u| user_json(u, &state)).collect(),
@@ -712,8 +824,7 @@ fn group_json(g: &ScimGroup, state: &WebState) -> Value {
         "displayName": g.group.name,
         "members": g.members.iter().map(|m| json!({
             "value": m, "display": directory.display_name(m), "type": "User",
-            "$ref": format!("{}/Users/{m}", base(state)),
-        })).collect::<Vec<_>>(),
+        })).chain(g.pending.iter().cloned()).collect::<Vec<_>>(),
     });
     if let Some(e) = &g.record.external_id {
         body["externalId"] = json!(e);
@@ -753,7 +864,9 @@ fn group_fields(body: &Value) -> Result<ScimGroupFields, ScimError> {
     let display_name = string_at(body, "displayName")
         .ok_or_else(|| ScimError::bad("invalidValue", "displayName is required"))?
         .to_owned();
-    let mut members = BTreeSet::new();
+    // Members are kept as sent (value, display, type); the app turns those naming users into
+    // memberships and keeps the others until such a user exists.
+    let mut members = Vec::new();
     for m in get_ci(body, "members")
         .and_then(Value::as_array)
         .into_iter()
@@ -761,9 +874,13 @@ fn group_fields(body: &Value) -> Result<ScimGroupFields, ScimError> {
     {
         let value = string_at(m, "value")
             .ok_or_else(|| ScimError::bad("invalidValue", "every member needs a value"))?;
-        members.insert(UserId::new(value).map_err(|_| {
-            ScimError::bad("invalidValue", format!("member {value:?} is not a user"))
-        })?);
+        let mut member = json!({ "value": value });
+        for key in ["display", "type"] {
+            if let Some(v) = get_ci(m, key).filter(|v| !v.is_null()) {
+                member[key] = v.clone();
+            }
+        }
+        members.push(member);
     }
     let mut attributes = Map::new();
     for (k, v) in body.as_object().into_iter().flatten() {
@@ -785,6 +902,19 @@ async fn list_groups(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ScimError> {
     let q = list_query(raw)?;
+    let groups = state.app.scim_groups(&WHO).await?;
+    Ok(list_response(
+        groups.iter().map(|g| group_json(g, &state)).collect(),
+        &q,
+    ))
+}
+
+async fn search_groups(
+    _: Provisioner,
+    State(state): State<WebState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ScimError> {
+    let q = search_query(body)?;
     let groups = state.app.scim_groups(&WHO).await?;
     Ok(list_response(
         groups.iter().map(|g| group_json(g, &state)).collect(),
@@ -1071,11 +1201,14 @@ mod tests {
         });
         let f = user_fields(&body).unwrap();
         assert_eq!(
-            (f.email.as_str(), f.display_name.as_str(), f.active),
-            ("Nina@Example.com", "Nina New", false)
+            (f.email.as_deref(), f.display_name.as_str(), f.active),
+            (Some("Nina@Example.com"), "Nina New", false)
         );
         assert_eq!(f.manager.unwrap().as_str(), "carol");
-        assert!(user_fields(&json!({ "userName": "nomail" })).is_err());
+        // Without an email anywhere, the app stores a placeholder.
+        let f =
+            user_fields(&json!({ "userName": "nomail", "emails": [{ "value": "n/a" }] })).unwrap();
+        assert_eq!((f.email, f.display_name.as_str()), (None, "nomail"));
         assert_eq!(
             decode("userName%20eq%20%22a%2Bb%40x.io%22"),
             "userName eq \"a+b@x.io\""

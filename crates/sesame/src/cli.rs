@@ -60,6 +60,22 @@ enum Command {
     /// Match free text to flows (messages on stdin, one a line), or measure the matcher with
     /// `match eval <labelled.jsonl>`.
     Match(crate::match_cli::MatchArgs),
+    /// Check people's chat identities.
+    Identities {
+        #[command(subcommand)]
+        command: IdentitiesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdentitiesCommand {
+    /// Report people without a Slack account, accounts that are nobody, and links that point
+    /// nowhere or are ambiguous; exits 1 when there is something to fix.
+    Check {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +158,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         json,
                     },
             } => explain(&config, &flow, &as_user, json).await,
+            Command::Identities {
+                command: IdentitiesCommand::Check { json },
+            } => {
+                let app = open_app(&config).await?;
+                crate::identities_cli::check(&config, &app, json).await
+            }
             Command::Config { .. } | Command::Openapi | Command::Match(_) => Ok(ExitCode::SUCCESS),
         }
     })

@@ -5,6 +5,7 @@
 pub mod application;
 pub mod cli;
 pub mod config;
+pub mod identities_cli;
 mod match_cli;
 pub mod model;
 pub mod slack;

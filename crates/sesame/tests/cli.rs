@@ -361,3 +361,57 @@ fn match_ranks_stdin_messages_and_eval_prints_the_figures() {
         assert!(report.contains(expected), "{report}");
     }
 }
+
+#[tokio::test]
+async fn identities_check_reports_who_cannot_be_reached_and_which_accounts_are_nobody() {
+    let slack = sesame_testkit::fake_slack::FakeSlack::start().await;
+    for (id, email, name) in [
+        ("U0ALICE", "alice@example.com", "Alice Requester"),
+        ("U0CAROL", "carol@example.com", "Carol Manager"),
+        ("U0FRED", "fred@example.com", "Fred Facilities"),
+        ("U0STRANGER", "stranger@elsewhere.example", "Stranger"),
+    ] {
+        slack.add_user(id, Some(email), name);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!(
+        "[slack]\nbot_token = {:?}\nsigning_secret = \"s3cret-for-tests\"\napi_url = {:?}\n",
+        slack.bot_token(),
+        slack.base_url()
+    ));
+    std::fs::write(&config, toml).unwrap();
+    let run = |args: &'static [&'static str]| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || sesame(&config, args))
+    };
+
+    let out = run(&["identities", "check"]).await.unwrap();
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}{}", text(&out.stderr));
+    // Fran is linked to U0FRAN, which the workspace does not have; Bob and others have no account;
+    // the stranger's account is nobody; Fred is found by his email.
+    assert!(
+        report.contains("fran is linked to U0FRAN, which does not exist"),
+        "{report}"
+    );
+    assert!(
+        report.contains("bob (bob@example.com) has no chat account"),
+        "{report}"
+    );
+    assert!(report.contains("account U0STRANGER"), "{report}");
+    assert!(
+        report.contains("2 linked explicitly, 1 matched by email"),
+        "{report}"
+    );
+
+    let json = run(&["identities", "check", "--json"]).await.unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["matched_by_email"], 1);
+    assert!(parsed["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["problem"] == "account_without_person" && p["account"] == "U0STRANGER"));
+}

@@ -16,6 +16,7 @@ pub enum SlackMethod {
     ViewsUpdate,
     ViewsPublish,
     UsersInfo,
+    UsersList,
     UsersLookupByEmail,
 }
 
@@ -33,6 +34,7 @@ impl SlackMethod {
             SlackMethod::ViewsUpdate => "views.update",
             SlackMethod::ViewsPublish => "views.publish",
             SlackMethod::UsersInfo => "users.info",
+            SlackMethod::UsersList => "users.list",
             SlackMethod::UsersLookupByEmail => "users.lookupByEmail",
         }
     }
@@ -46,6 +48,7 @@ impl SlackMethod {
             | SlackMethod::ConversationsOpen
             | SlackMethod::ConversationsHistory
             | SlackMethod::UsersLookupByEmail => RateTier::Tier3,
+            SlackMethod::UsersList => RateTier::Tier2,
             SlackMethod::AuthTest
             | SlackMethod::ChatPostEphemeral
             | SlackMethod::ViewsOpen

@@ -41,6 +41,18 @@ struct Target {
 
 fn parse_target(text: &str) -> Result<Target, ScimError> {
     let text = text.trim();
+    // A path that is an extension's URN alone names the whole extension object.
+    if text.eq_ignore_ascii_case(filter::ENTERPRISE) {
+        return Ok(Target {
+            path: AttrPath {
+                urn: None,
+                attr: text.to_owned(),
+                sub: None,
+            },
+            filter: None,
+            after: None,
+        });
+    }
     if let Some(open) = text.find('[') {
         let close = text
             .rfind(']')

@@ -280,7 +280,7 @@ async fn entra_sequence_with_its_casing_strings_and_member_paths() {
         .await;
     assert_eq!(
         remove.body["members"],
-        json!([{ "value": "alice", "display": "Alice Requester", "type": "User", "$ref": "https://sesame.test/scim/v2/Users/alice" }])
+        json!([{ "value": "alice", "display": "Alice Requester", "type": "User" }])
     );
 
     // Disable with the string "False", then delete.
@@ -597,5 +597,188 @@ async fn deactivating_a_person_cancels_their_pending_requests_and_ends_their_acc
         .audit_kinds("ada", "&actor=scim")
         .await
         .contains(&String::from("user_deleted")));
+    app.stop().await;
+}
+
+/// Identity providers push people and groups in any order: a person without any email, a manager
+/// and group members that do not exist yet are all accepted, shown back as sent, and resolve when
+/// those people arrive.
+#[tokio::test]
+async fn out_of_order_provisioning_resolves_managers_and_members_that_arrive_later() {
+    let app = TestApp::spawn_with_scim().await;
+    // A person with no email: neither userName nor emails is one. Sesame stores a placeholder
+    // under the reserved .invalid domain and does not show it as an email.
+    let created = app
+        .scim(
+            Method::POST,
+            "/Users",
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "kiosk-7",
+                "emails": [{ "value": "not an address", "type": "other" }],
+                ENTERPRISE: { "manager": { "value": "mia@example.com" } }
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let kiosk = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(kiosk, "kiosk-7");
+    assert_eq!(
+        created.body["emails"],
+        json!([{ "value": "not an address", "type": "other" }])
+    );
+    assert_eq!(
+        created.body[ENTERPRISE]["manager"],
+        json!({ "value": "mia@example.com" })
+    );
+    let stored = app
+        .app
+        .directory()
+        .user(&sesame_core::UserId::new(kiosk.as_str()).unwrap())
+        .cloned()
+        .unwrap();
+    assert_eq!(stored.email, "kiosk-7@scim.invalid");
+    assert_eq!(stored.manager.as_ref().unwrap().as_str(), "mia@example.com");
+    let read = app
+        .scim(Method::GET, &format!("/Users/{kiosk}"), None)
+        .await;
+    assert_eq!(read.body, created.body);
+    let none = app
+        .scim(
+            Method::POST,
+            "/Users",
+            Some(json!({ "userName": "b1d5c3f2-5f0e-4d7e-9d59-5b1e0c1f6a11" })),
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::CREATED, "{:?}", none.body);
+    assert!(none.body.get("emails").is_none(), "{:?}", none.body);
+
+    // A group naming members who are not users yet: kept as sent, known users are members now.
+    let group = app
+        .scim(
+            Method::POST,
+            "/Groups",
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Night shift",
+                "members": [
+                    { "value": "alice", "type": "User" },
+                    { "value": "mia@example.com", "display": "Mia Manager", "type": "User" }
+                ]
+            })),
+        )
+        .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    let gid = group.body["id"].as_str().unwrap().to_owned();
+    let members = json!([
+        { "value": "alice", "display": "Alice Requester", "type": "User" },
+        { "value": "mia@example.com", "display": "Mia Manager", "type": "User" }
+    ]);
+    assert_eq!(group.body["members"], members);
+    let night = sesame_core::GroupId::new(gid.as_str()).unwrap();
+    assert_eq!(app.app.directory().members(&night).len(), 1);
+    let listed = app
+        .scim(
+            Method::GET,
+            "/Groups?filter=displayName eq \"Night shift\"",
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["Resources"][0]["members"], members);
+
+    // Until the manager exists, a manager approval step cannot proceed: the kiosk's request is
+    // refused like anyone's without a manager (no panic, no request).
+    let groups = app
+        .scim(
+            Method::PATCH,
+            &format!("/Groups/{gid}"),
+            Some(json!({
+                "schemas": [PATCH],
+                "Operations": [{ "op": "add", "path": "members", "value": [{ "value": kiosk }] }]
+            })),
+        )
+        .await;
+    assert_eq!(groups.status, StatusCode::OK, "{:?}", groups.body);
+    let employees = app.scim(Method::GET, "/Groups/employees", None).await.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| json!({ "value": m["value"] }))
+        .chain([json!({ "value": kiosk })])
+        .collect::<Vec<_>>();
+    let joined = app
+        .scim(
+            Method::PUT,
+            "/Groups/employees",
+            Some(json!({ "displayName": "Employees", "members": employees })),
+        )
+        .await;
+    assert_eq!(joined.status, StatusCode::OK, "{:?}", joined.body);
+    let kiosk_token = app.token(&kiosk).await;
+    let refused = app
+        .post("/api/v1/requests", &kiosk_token, carpark("K1"))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.body
+    );
+    assert!(
+        refused.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("manager mia@example.com is not an active person"),
+        "{:?}",
+        refused.body
+    );
+
+    // The manager arrives: the kiosk's manager resolves, and the group's waiting membership applies.
+    let mia = app
+        .scim(
+            Method::POST,
+            "/Users",
+            Some(json!({
+                "userName": "mia@example.com", "displayName": "Mia Manager"
+            })),
+        )
+        .await;
+    assert_eq!(mia.status, StatusCode::CREATED, "{:?}", mia.body);
+    assert_eq!(mia.body["id"], "mia@example.com");
+    assert_eq!(
+        mia.body["groups"],
+        json!([{ "value": gid, "display": "Night shift", "type": "direct" }])
+    );
+    let mia_id = sesame_core::UserId::new("mia@example.com").unwrap();
+    assert!(app.app.directory().is_member(&mia_id, &night));
+    let group = app.scim(Method::GET, &format!("/Groups/{gid}"), None).await;
+    assert_eq!(
+        group.body["members"],
+        json!([
+            { "value": "alice", "display": "Alice Requester", "type": "User" },
+            { "value": "kiosk-7", "display": "kiosk-7", "type": "User" },
+            { "value": "mia@example.com", "display": "Mia Manager", "type": "User" }
+        ])
+    );
+    let kiosk_read = app
+        .scim(Method::GET, &format!("/Users/{kiosk}"), None)
+        .await;
+    assert_eq!(
+        kiosk_read.body[ENTERPRISE]["manager"],
+        json!({ "value": "mia@example.com", "displayName": "Mia Manager" })
+    );
+    let filed = app
+        .post("/api/v1/requests", &kiosk_token, carpark("K2"))
+        .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{:?}", filed.body);
+    assert_eq!(filed.body["state"], "pending_approval");
+    let approved = app
+        .post(
+            &format!("/api/v1/requests/{}/approve", filed.body["number"]),
+            &app.token("mia@example.com").await,
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
     app.stop().await;
 }

@@ -140,11 +140,11 @@ fn ts_micros(ts: &str) -> Option<u128> {
     Some(seconds * 1_000_000 + micros)
 }
 
-fn encode_cursor(offset: usize) -> String {
+pub(super) fn encode_cursor(offset: usize) -> String {
     hex::encode(format!("offset:{offset}"))
 }
 
-fn decode_cursor(cursor: &str) -> Option<usize> {
+pub(super) fn decode_cursor(cursor: &str) -> Option<usize> {
     let decoded = String::from_utf8(hex::decode(cursor).ok()?).ok()?;
     decoded.strip_prefix("offset:")?.parse().ok()
 }

@@ -67,6 +67,7 @@ pub(super) const MODELLED_METHODS: &[&str] = &[
     "views.update",
     "views.publish",
     "users.info",
+    "users.list",
     "users.lookupByEmail",
 ];
 
@@ -86,6 +87,7 @@ pub(super) fn dispatch(state: &mut FakeState, method: &str, args: &Args) -> Answ
         "views.update" => views::update(state, args),
         "views.publish" => views::publish(state, args),
         "users.info" => users::info(state, args),
+        "users.list" => users::list(state, args),
         "users.lookupByEmail" => users::lookup_by_email(state, args),
         _ => Err(Failure::code("unknown_method")),
     }

@@ -1,4 +1,4 @@
-//! `auth.test`, `users.info` and `users.lookupByEmail`.
+//! `auth.test`, `users.info`, `users.list` and `users.lookupByEmail`.
 
 use super::identity::{BOT_ID, BOT_USER_ID, TEAM_ID};
 use super::{fields, Answer, Failure};
@@ -23,6 +23,36 @@ pub(super) fn info(state: &mut FakeState, args: &Args) -> Answer {
     Ok(fields(
         json!({ "user": user_json(user, state.emails_visible) }),
     ))
+}
+
+/// Every account, deleted ones and bots included (as Slack lists them), a page at a time in id
+/// order; `limit` at most 200 as Slack recommends, then a cursor.
+pub(super) fn list(state: &mut FakeState, args: &Args) -> Answer {
+    let limit = match args.number("limit") {
+        None | Some(0) => 100,
+        Some(limit) => limit.min(200),
+    };
+    let limit = usize::try_from(limit).unwrap_or(100);
+    let offset = match args.non_empty("cursor") {
+        None => 0,
+        Some(cursor) => super::conversations::decode_cursor(&cursor)
+            .ok_or_else(|| Failure::code("invalid_cursor"))?,
+    };
+    let all: Vec<&FakeUser> = state.users.values().collect();
+    let page: Vec<Value> = all
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|user| user_json(user, state.emails_visible))
+        .collect();
+    let next_cursor = if all.len() > offset + page.len() {
+        super::conversations::encode_cursor(offset + page.len())
+    } else {
+        String::new()
+    };
+    Ok(fields(json!({
+        "members": page, "response_metadata": { "next_cursor": next_cursor },
+    })))
 }
 
 /// Needs `users:read.email`; without it Slack refuses the whole method.
