@@ -4,7 +4,7 @@
 use crate::{read_lock, write_lock, App, AppError, Principal};
 use serde_json::json;
 use sesame_core::directory::DirectoryFile;
-use sesame_core::{Actor, AuditEvent, Directory, Group, User};
+use sesame_core::{Actor, AuditEvent, Directory, Group, User, UserId};
 use std::sync::Arc;
 
 impl App {
@@ -38,6 +38,40 @@ impl App {
     pub async fn upsert_group(&self, who: &Principal, group: Group) -> Result<(), AppError> {
         Self::require_admin(who)?;
         self.store_group(&who.actor(), group).await
+    }
+
+    /// Makes the link between a person and their chat account explicit once Sesame has found it
+    /// by the account's verified email, so that it is stable from then on (a later change of
+    /// email on either side does not break it) and shows as a link in `sesame identities check`.
+    /// Nothing changes when the person already has a link on that platform. `platform` is
+    /// `slack` or `teams`.
+    pub async fn link_chat_account(
+        &self,
+        person: &UserId,
+        platform: &str,
+        account: &str,
+    ) -> Result<bool, AppError> {
+        let Some(mut user) = self.directory().user(person).cloned() else {
+            return Err(AppError::NotFound(format!("person {person}")));
+        };
+        let slot = match platform {
+            "slack" => &mut user.chat.slack,
+            "teams" => &mut user.chat.teams,
+            other => return Err(AppError::Invalid(format!("unknown chat platform {other}"))),
+        };
+        if slot.is_some() {
+            return Ok(false);
+        }
+        *slot = Some(account.to_owned());
+        let audit = AuditEvent::new(
+            self.now(),
+            &Actor::System,
+            "chat_account_linked",
+            json!({ "user": person, "platform": platform, "account": account, "how": "verified email at first contact" }),
+        );
+        self.store().upsert_user(&user, &audit).await?;
+        self.reload_directory().await?;
+        Ok(true)
     }
 
     async fn store_user(&self, actor: &Actor, user: User) -> Result<(), AppError> {
@@ -115,7 +149,17 @@ impl App {
                     names.join(", ")
                 )));
             }
-            for user in ready {
+            for mut user in ready {
+                // A chat link the file does not set was learned at first contact (or set by an
+                // administrator): the file does not take it away.
+                if let Some(stored) = directory.user(&user.id) {
+                    if user.chat.slack.is_none() {
+                        user.chat.slack = stored.chat.slack.clone();
+                    }
+                    if user.chat.teams.is_none() {
+                        user.chat.teams = stored.chat.teams.clone();
+                    }
+                }
                 if directory.user(&user.id) != Some(&user) {
                     self.store_user(&Actor::System, user).await?;
                 }

@@ -21,9 +21,17 @@ impl SlackInbound {
                 )
             })?;
         match person {
-            SlackPerson::Known(user) => self.app.principal(&user).map_err(|_| {
-                String::from("Your Sesame account is not active, so you cannot act here.")
-            }),
+            SlackPerson::Known(user) => {
+                if directory.user_by_slack_id(slack_user).is_none() {
+                    // Found by verified email: from now on the link is explicit.
+                    if let Err(e) = self.app.link_chat_account(&user, "slack", slack_user).await {
+                        tracing::warn!(error = %e, %user, "the Slack link was not recorded");
+                    }
+                }
+                self.app.principal(&user).map_err(|_| {
+                    String::from("Your Sesame account is not active, so you cannot act here.")
+                })
+            }
             other => Err(other
                 .refusal()
                 .unwrap_or_else(|| String::from("Sesame cannot find you."))),

@@ -325,6 +325,23 @@ async fn slash_commands_mentions_and_the_home_tab_answer_only_the_person() {
         "nothing broadcast"
     );
 
+    // Bob was found by his verified email; from now on the link is explicit, audited, and a
+    // restart that reloads the directory file keeps it.
+    let bob = sesame_core::UserId::new("bob").unwrap();
+    let linked = |app: &TestApp| app.app.directory().user(&bob).unwrap().chat.slack.clone();
+    assert_eq!(linked(&app), Some(String::from("U0BOB")));
+    let file = std::fs::read_to_string(sesame_testkit::fixtures().join("directory.yaml")).unwrap();
+    app.app
+        .seed_directory(sesame_core::directory::DirectoryFile::parse(&file).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(linked(&app), Some(String::from("U0BOB")));
+    let ada = app.token("ada").await;
+    let audit = app
+        .get("/api/v1/audit?kind=chat_account_linked", &ada)
+        .await;
+    assert!(audit.body.to_string().contains("U0BOB"), "{:?}", audit.body);
+
     // Someone Sesame cannot map is told so and nothing is created.
     let stranger = driver
         .command("U0STRANGER", "C0GENERAL", "carpark", &slack.trigger_id())
