@@ -104,8 +104,14 @@ impl App {
             "user_upserted",
             json!({ "user": user.id, "active": user.active }),
         );
+        let leaving = !user.active && directory.user(&user.id).is_some_and(|u| u.active);
         self.store().upsert_user(&user, &audit).await?;
         self.reload_directory().await?;
+        if leaving {
+            // The same as a deactivation by the identity provider: nothing keeps waiting for, or
+            // granting access to, someone who left.
+            self.depart(&user.id).await?;
+        }
         Ok(())
     }
 

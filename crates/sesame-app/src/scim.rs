@@ -677,7 +677,7 @@ impl App {
                     sesame_core::State::Active { .. } | sesame_core::State::Fulfilled
                 );
                 let reason = Some(String::from(
-                    "the requester left (deactivated by the identity provider)",
+                    "the requester left (deactivated in the directory)",
                 ));
                 let command = if revoke {
                     Command::Revoke { reason }

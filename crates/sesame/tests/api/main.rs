@@ -679,6 +679,28 @@ async fn directory_changes_need_an_admin() {
         "{:?}",
         reply.body
     );
+    let number = reply.body["number"].as_i64().unwrap();
+
+    // When an administrator deactivates her, what waits for her is canceled, as when the identity
+    // provider does it.
+    let gone = json!({ "email": "nina@example.com", "display_name": "Nina New", "manager": "carol", "groups": ["employees"], "active": false });
+    assert_eq!(
+        app.call(
+            Method::PUT,
+            "/api/v1/directory/users/nina",
+            Some(&ada),
+            Some(gone)
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    let request = app.get(&format!("/api/v1/requests/{number}"), &ada).await;
+    assert_eq!(request.body["state"], "canceled", "{:?}", request.body);
+    assert!(request.body["outcome"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("left"));
     app.stop().await;
 }
 
