@@ -55,6 +55,8 @@ pub struct SlackNotifier {
     portal_base_url: String,
     flows: FlowLookup,
     identities: Identities,
+    /// Where problems that need an administrator are posted; only logged without one.
+    admin_channel: Option<String>,
 }
 
 impl SlackNotifier {
@@ -65,7 +67,15 @@ impl SlackNotifier {
             portal_base_url,
             flows,
             identities: Identities::default(),
+            admin_channel: None,
         }
+    }
+
+    /// Posts problems that need an administrator (a step nobody can approve, a failed escalation)
+    /// to this channel, which the app must be a member of.
+    pub fn with_admin_channel(mut self, channel: Option<String>) -> Self {
+        self.admin_channel = channel.filter(|c| !c.trim().is_empty());
+        self
     }
 }
 
@@ -209,9 +219,11 @@ impl Delivery<'_> {
                     .await
             }
             Notice::AdminAttention { problem } => {
-                // There is no administrators' channel yet; the problem also shows in the portal.
                 tracing::warn!(request = request.number.0, %problem, "needs an administrator");
-                Ok(())
+                match &self.notifier.admin_channel {
+                    Some(channel) => self.alert_admins(channel, problem).await,
+                    None => Ok(()),
+                }
             }
         }
     }

@@ -21,7 +21,9 @@ pub use approver::{
     DENY_CALLBACK_ID, FAIL_CALLBACK_ID, REASON_ACTION, REASON_BLOCK,
 };
 pub use home::{flow_picker, flow_suggestions, home_view, match_reply, typed_text_of_block};
-pub use notes::{info_modal, plain_notice, reminder_reply, removal_message, INFO_CALLBACK_ID};
+pub use notes::{
+    admin_alert, info_modal, plain_notice, reminder_reply, removal_message, INFO_CALLBACK_ID,
+};
 pub use requester::requester_message;
 pub use thread::{thread_reply, ThreadEvent};
 

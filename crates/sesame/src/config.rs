@@ -264,6 +264,9 @@ pub struct SlackConfig {
     /// way; turning this off is for tests against a fake Slack.
     #[serde(default = "default_true")]
     pub pace_calls: bool,
+    /// A channel id (`C…`) where problems that need an administrator are posted (a step nobody
+    /// can approve, a failed escalation). Invite the app to it. Only logged without one.
+    pub admin_channel: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -287,6 +290,7 @@ impl Default for SlackConfig {
             api_url: default_slack_api_url(),
             command: default_slack_command(),
             pace_calls: true,
+            admin_channel: None,
         }
     }
 }

@@ -50,11 +50,10 @@ impl SlackParts {
         }
         let catalog = Arc::new(catalog.clone());
         let flows: FlowLookup = Arc::new(move |id| catalog.get(id.as_str()).cloned());
-        let notifier = Arc::new(SlackNotifier::new(
-            api.clone(),
-            portal_url.to_owned(),
-            flows,
-        ));
+        let notifier = Arc::new(
+            SlackNotifier::new(api.clone(), portal_url.to_owned(), flows)
+                .with_admin_channel(slack.admin_channel.clone()),
+        );
         Ok(Some(SlackParts {
             api,
             notifier,

@@ -12,6 +12,9 @@ use sesame_core::ids::UserId;
 use sesame_core::ports::{DeliveryError, MessageLog, PostedMessage};
 use sesame_core::request::Request;
 
+/// The message log's recipient for posts to the administrators' channel.
+const ADMINS: &str = "admins";
+
 /// The `event_type` of Sesame's message metadata.
 pub const EVENT_TYPE: &str = "sesame_request";
 /// How far before the request's creation the duplicate check looks, for clocks that disagree.
@@ -106,6 +109,39 @@ impl Delivery<'_> {
             .record(self.request.number, user.as_str(), purpose, &posted)
             .await?;
         Ok(Some(posted))
+    }
+
+    /// Posts a problem to the administrators' channel, once per change of the request that raised
+    /// it (the log keeps what was posted, under the recipient `admins`).
+    pub(super) async fn alert_admins(
+        &self,
+        channel: &str,
+        problem: &str,
+    ) -> Result<(), DeliveryError> {
+        let purpose = format!("admin:{}", self.request.version);
+        if self
+            .log
+            .find(self.request.number, ADMINS, &purpose)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let message = self.render(|ctx| crate::render::admin_alert(ctx, self.request, problem));
+        let tag = metadata(self.request, &purpose);
+        let posted = self
+            .notifier
+            .api
+            .chat_post_message(channel, &message.text, &message.blocks, None, Some(&tag))
+            .await?;
+        let posted = PostedMessage {
+            platform: String::from(super::NAME),
+            channel: channel.to_owned(),
+            ts: posted.ts,
+        };
+        self.log
+            .record(self.request.number, ADMINS, &purpose, &posted)
+            .await
     }
 
     /// Posts the message for `purpose` unless one was posted already. For requests to act (approve,

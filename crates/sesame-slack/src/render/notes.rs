@@ -38,6 +38,15 @@ pub fn removal_message(ctx: &RenderContext<'_>, request: &Request) -> Message {
     Message::new(&text, vec![section(&ask), section(&status)])
 }
 
+/// A post for the administrators' channel: which request, and what needs them.
+pub fn admin_alert(ctx: &RenderContext<'_>, request: &Request, problem: &str) -> Message {
+    let line = Mrkdwn::literal(":warning: ")
+        .then(Mrkdwn::bold(ctx.title_link(request)))
+        .then_literal(" needs an administrator: ")
+        .then_escaped(problem);
+    Message::new(&line, vec![section(&line)])
+}
+
 /// A modal that only says something (a refusal, a problem), to replace a modal in a
 /// `response_action: update` or to open where a form cannot be offered.
 pub fn info_modal(title: &str, text: &str) -> serde_json::Value {

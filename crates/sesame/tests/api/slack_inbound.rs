@@ -894,3 +894,58 @@ async fn the_requester_is_warned_before_access_ends_and_told_when_it_has() {
     app.assert_nothing_owed().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn problems_that_need_an_administrator_are_posted_to_their_channel() {
+    let slack = FakeSlack::start().await;
+    for (id, email, name) in [
+        ("U0ALICE", "alice@example.com", "Alice Requester"),
+        ("U0CAROL", "carol@example.com", "Carol Manager"),
+    ] {
+        slack.add_user(id, Some(email), name);
+        slack.open_dm(id);
+    }
+    slack.add_channel("C0ADMINS");
+    let app = TestApp::spawn_with_slack_and(&slack, "admin_channel = \"C0ADMINS\"\n").await;
+    let (alice, carol, ada) = (
+        app.token("alice").await,
+        app.token("carol").await,
+        app.token("ada").await,
+    );
+    let number = app
+        .post("/api/v1/requests", &alice, super::carpark("ADM1"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
+    // Both facilities people leave, so the second step will have nobody to approve it.
+    for (id, name) in [("fran", "Fran Facilities"), ("fred", "Fred Facilities")] {
+        let gone = json!({ "email": format!("{id}@example.com"), "display_name": name, "manager": "carol",
+                           "groups": ["employees", "facilities"], "active": false });
+        let put = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/directory/users/{id}"),
+                Some(&ada),
+                Some(gone),
+            )
+            .await;
+        assert_eq!(put.status, StatusCode::NO_CONTENT);
+    }
+    app.post(
+        &format!("/api/v1/requests/{number}/approve"),
+        &carol,
+        json!({}),
+    )
+    .await;
+    app.drain_outbox().await;
+    let alerts = slack.messages_in("C0ADMINS");
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let shown = text_of(&alerts[0].blocks);
+    assert!(
+        shown.contains(&format!("Carpark access #{number}")) && shown.contains("administrator"),
+        "{shown}"
+    );
+    app.assert_nothing_owed().await;
+    app.stop().await;
+}
