@@ -125,6 +125,9 @@ pub fn user_name(user: &ScimUser) -> &str {
 pub struct Departure {
     pub canceled: Vec<RequestNumber>,
     pub revoked: Vec<RequestNumber>,
+    /// Requests whose current step can no longer reach its quorum without them: administrators
+    /// were told.
+    pub stuck: Vec<RequestNumber>,
 }
 
 fn record(kind: ScimKind, id: &str, at: sesame_core::Timestamp) -> ScimRecord {
@@ -649,9 +652,10 @@ impl App {
     }
 
     /// A person left: cancel what still waits for them and end the access they hold, each through the
-    /// engine as Sesame itself. Requests they were asked to approve are not changed here: they can no
-    /// longer decide (the engine refuses people who left), and the step's escalation and pending
-    /// expiry timers still apply.
+    /// engine as Sesame itself. Requests they were asked to approve stay as they are (the engine
+    /// refuses decisions by people who left, and the step's escalation and pending expiry timers
+    /// still apply), but a step that can no longer reach its quorum is brought to the
+    /// administrators at once.
     pub async fn depart(&self, user: &UserId) -> Result<Departure, AppError> {
         let mut departure = Departure::default();
         let filter = RequestFilter {
@@ -697,7 +701,20 @@ impl App {
                 break;
             }
         }
-        tracing::info!(user = %user, canceled = departure.canceled.len(), revoked = departure.revoked.len(), "a person left");
+        // Steps they were asked to approve: their decision no longer counts, so a step that can no
+        // longer reach its quorum is brought to the administrators at once rather than waiting for
+        // escalation or expiry.
+        let waiting = RequestFilter {
+            waiting_on: Some(user.clone()),
+            limit: sesame_store::MAX_LIST_LIMIT,
+            ..RequestFilter::default()
+        };
+        for request in self.store().list_requests(&waiting).await? {
+            if self.act_as_system(request.number, Command::Recheck).await? {
+                departure.stuck.push(request.number);
+            }
+        }
+        tracing::info!(user = %user, canceled = departure.canceled.len(), revoked = departure.revoked.len(), stuck = departure.stuck.len(), "a person left");
         Ok(departure)
     }
 

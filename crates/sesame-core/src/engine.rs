@@ -99,6 +99,10 @@ pub enum Command {
         reason: Option<String>,
     },
     Fire(TimerKind),
+    /// Sesame looks at the current approval step again after the directory changed (someone
+    /// left): when the people still able to decide cannot reach the step's quorum, administrators
+    /// are told. Nothing else changes.
+    Recheck,
 }
 
 impl Command {
@@ -111,6 +115,7 @@ impl Command {
             Command::FailFulfilment { .. } => "fail",
             Command::Revoke { .. } => "revoke",
             Command::Fire(_) => "timer",
+            Command::Recheck => "recheck",
         }
     }
 }
@@ -118,7 +123,12 @@ impl Command {
 /// Events that change nothing the requester's view of the request shows, so they owe no
 /// `RequestUpdated` (a comment travels in its own notice; a reminder goes to approvers; a warning
 /// that access ends soon is its own notice).
-const UNSEEN_BY_THE_REQUESTER: [&str; 3] = ["comment_added", "reminder_sent", "access_ending_soon"];
+const UNSEEN_BY_THE_REQUESTER: [&str; 4] = [
+    "comment_added",
+    "reminder_sent",
+    "access_ending_soon",
+    "step_stuck",
+];
 
 struct Change<'a> {
     request: Request,
@@ -466,6 +476,7 @@ pub fn decide(
         }
         Command::Revoke { reason } => revoke(&mut change, clean_text(reason)?)?,
         Command::Fire(timer) => fire(&mut change, timer)?,
+        Command::Recheck => recheck(&mut change)?,
     }
     Ok(change.finish())
 }
@@ -862,6 +873,38 @@ fn revoke(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
         json!({ "reason": reason, "relinquished": relinquished }),
     );
     change.notices.push(Notice::RemovalRequested);
+    Ok(())
+}
+
+fn recheck(change: &mut Change<'_>) -> Result<(), DomainError> {
+    if change.actor != &Actor::System {
+        return Err(DomainError::NotAllowed(String::from(
+            "only Sesame itself re-checks a step",
+        )));
+    }
+    let State::PendingApproval { step } = change.request.state else {
+        return Err(DomainError::Outlived);
+    };
+    let progress = &change.request.steps[step];
+    let able = progress
+        .undecided()
+        .filter(|u| change.directory.user(u).is_some_and(|p| p.active))
+        .count();
+    let required = usize::try_from(progress.spec.required).unwrap_or(usize::MAX);
+    let needed = required.saturating_sub(progress.approvals.len());
+    if able >= needed {
+        return Err(DomainError::Outlived);
+    }
+    let problem = format!(
+        "step {} ({}) needs {needed} more approval(s), but only {able} of the people asked can \
+         still decide; add approvers to the directory or cancel the request",
+        step + 1,
+        progress.spec.name
+    );
+    change.system_event("step_stuck", json!({ "step": step, "problem": problem }));
+    change.notices.push(Notice::AdminAttention {
+        problem: format!("{}: {problem}", change.request.title()),
+    });
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod fake_model;
 pub mod fake_slack;
+pub mod fake_teams;
 pub mod load;
 pub mod scim;
 pub mod slack_driver;

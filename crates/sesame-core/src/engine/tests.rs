@@ -2063,3 +2063,53 @@ fulfillment: { manual: { users: [fay, sue] } }
         assert_eq!(r.steps[1].approvals.len(), 2);
     }
 }
+
+#[test]
+fn a_recheck_tells_administrators_when_the_people_asked_can_no_longer_reach_the_quorum() {
+    // Rita's request waits on her manager, Mark.
+    let pending = file(
+        &flow_with("approval:\n  - { approvers: manager }\n"),
+        "rita",
+    )
+    .unwrap()
+    .request;
+    // While Mark is there, a recheck has nothing to say.
+    assert_eq!(
+        run(&pending, Command::Recheck, &Actor::System, 1).unwrap_err(),
+        DomainError::Outlived
+    );
+    // Mark leaves: administrators are told, and nothing else changes.
+    let mut users: Vec<crate::User> = directory().users().cloned().collect();
+    users
+        .iter_mut()
+        .filter(|u| u.id == uid("mark"))
+        .for_each(|u| u.active = false);
+    let groups: Vec<crate::Group> = directory().groups().cloned().collect();
+    let without_mark = Directory::new(users, groups);
+    let t = decide(
+        &pending,
+        Command::Recheck,
+        &Actor::System,
+        &without_mark,
+        at_hour(2),
+    )
+    .unwrap();
+    assert_eq!(t.request.state, pending.state);
+    assert_eq!(kinds(&t), ["step_stuck"]);
+    assert!(
+        matches!(&t.notices[..], [Notice::AdminAttention { problem }] if problem.contains("only 0 of the people asked")),
+        "{:?}",
+        t.notices
+    );
+    // Only Sesame itself rechecks.
+    assert!(matches!(
+        decide(
+            &pending,
+            Command::Recheck,
+            &user("rita"),
+            &without_mark,
+            at_hour(2)
+        ),
+        Err(DomainError::NotAllowed(_))
+    ));
+}

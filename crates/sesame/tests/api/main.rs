@@ -958,3 +958,4 @@ mod scim;
 mod slack_delivery;
 mod slack_inbound;
 mod socket_mode;
+mod teams_transport;

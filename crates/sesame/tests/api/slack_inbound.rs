@@ -918,6 +918,14 @@ async fn problems_that_need_an_administrator_are_posted_to_their_channel() {
         .body["number"]
         .as_i64()
         .unwrap();
+    // A second request, filed while everyone is still there (a request nobody could approve is
+    // refused up front).
+    let second = app
+        .post("/api/v1/requests", &alice, super::carpark("ADM2"))
+        .await
+        .body["number"]
+        .as_i64()
+        .unwrap();
     // Both facilities people leave, so the second step will have nobody to approve it.
     for (id, name) in [("fran", "Fran Facilities"), ("fred", "Fred Facilities")] {
         let gone = json!({ "email": format!("{id}@example.com"), "display_name": name, "manager": "carol",
@@ -944,6 +952,28 @@ async fn problems_that_need_an_administrator_are_posted_to_their_channel() {
     let shown = text_of(&alerts[0].blocks);
     assert!(
         shown.contains(&format!("Carpark access #{number}")) && shown.contains("administrator"),
+        "{shown}"
+    );
+
+    // A request waiting on Carol when she leaves: the step cannot be decided any more, and the
+    // administrators hear of it at once.
+    let gone = json!({ "email": "carol@example.com", "display_name": "Carol Manager",
+                       "groups": ["employees"], "chat": { "slack": "U0CAROL" }, "active": false });
+    let put = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/directory/users/carol",
+            Some(&ada),
+            Some(gone),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::NO_CONTENT, "{:?}", put.body);
+    app.drain_outbox().await;
+    let alerts = slack.messages_in("C0ADMINS");
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    let shown = text_of(&alerts[1].blocks);
+    assert!(
+        shown.contains(&format!("Carpark access #{second}")) && shown.contains("can still decide"),
         "{shown}"
     );
     app.assert_nothing_owed().await;
