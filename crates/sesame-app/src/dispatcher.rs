@@ -10,9 +10,9 @@
 use crate::message_log::StoreMessageLog;
 use crate::{App, AppError};
 use rand::Rng;
-use sesame_core::engine::{self, Command, DomainError};
-use sesame_core::{Actor, RequestNumber, Timestamp};
-use sesame_store::{Job, JobId, JobPayload, StoreError};
+use sesame_core::engine::Command;
+use sesame_core::{RequestNumber, Timestamp};
+use sesame_store::{Job, JobId, JobPayload};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -228,38 +228,8 @@ impl App {
         kind: sesame_core::TimerKind,
         job: JobId,
     ) -> Result<bool, AppError> {
-        for _ in 0..8 {
-            let Some(request) = self.store().request(number).await? else {
-                return Ok(false);
-            };
-            let transition = match engine::decide(
-                &request,
-                Command::Fire(kind),
-                &Actor::System,
-                &self.directory(),
-                self.now(),
-            ) {
-                Ok(t) => t,
-                Err(DomainError::Outlived) => return Ok(false),
-                Err(e) => return Err(e.into()),
-            };
-            match self
-                .store()
-                .save_transition(&transition, request.version, Some(job))
-                .await
-            {
-                Ok(saved) => {
-                    self.inner.recent.put(&saved);
-                    self.wake_dispatcher();
-                    return Ok(true);
-                }
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Conflict(format!(
-            "request {number} kept changing while a timer fired"
-        )))
+        self.apply_as_system(number, Command::Fire(kind), Some(job))
+            .await
     }
 
     /// Runs the worker until `shutdown` turns true. The job in hand is finished first, so stopping

@@ -4,7 +4,7 @@ use crate::requests::Principal;
 use crate::{read_lock, write_lock, App, AppError};
 use sesame_core::matcher::{blend_external, Evidence, MatchOutcome, PastChoice};
 use sesame_core::ports::Reranker;
-use sesame_core::FlowId;
+use sesame_core::{Flow, FlowId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -15,13 +15,10 @@ pub(crate) const EVIDENCE_LOADED: u32 = 10_000;
 const EVIDENCE_TEXT_CHARS: usize = 500;
 
 impl App {
-    /// Ranks the flows `who` may request for what they wrote.
-    pub fn match_text(&self, who: &Principal, text: &str) -> MatchOutcome {
-        let allowed: BTreeSet<FlowId> = self
-            .requestable_flows(who)
-            .into_iter()
-            .map(|f| f.id)
-            .collect();
+    /// Ranks `requestable` (the flows the person may request, from
+    /// [`App::requestable_flows`]) for what they wrote.
+    pub fn match_text(&self, requestable: &[Flow], text: &str) -> MatchOutcome {
+        let allowed: BTreeSet<&FlowId> = requestable.iter().map(|f| &f.id).collect();
         let catalog = self.catalog();
         let evidence = read_lock(&self.inner.evidence);
         catalog
@@ -31,8 +28,8 @@ impl App {
 
     /// [`App::match_text`], re-ranked by the configured model when there is one. The model gets
     /// at most its timeout; when it fails or is slow, the built-in matcher's answer stands.
-    pub async fn match_text_reranked(&self, who: &Principal, text: &str) -> MatchOutcome {
-        let outcome = self.match_text(who, text);
+    pub async fn match_text_reranked(&self, requestable: &[Flow], text: &str) -> MatchOutcome {
+        let outcome = self.match_text(requestable, text);
         let Some(model) = read_lock(&self.inner.reranker).clone() else {
             return outcome;
         };

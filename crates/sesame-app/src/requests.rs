@@ -190,6 +190,55 @@ impl App {
         )))
     }
 
+    /// Applies a command as Sesame itself (timers, departures), retrying when a concurrent write
+    /// changed the request first. `completes_job` is removed in the same transaction (a timer's
+    /// job). `Ok(false)` when the command no longer applies (`Outlived`); other refusals are errors.
+    pub(crate) async fn apply_as_system(
+        &self,
+        number: RequestNumber,
+        command: Command,
+        completes_job: Option<sesame_store::JobId>,
+    ) -> Result<bool, AppError> {
+        for _ in 0..CONFLICT_RETRIES {
+            let Some(request) = self.store().request(number).await? else {
+                return Ok(false);
+            };
+            let transition = match engine::decide(
+                &request,
+                command.clone(),
+                &Actor::System,
+                &self.directory(),
+                self.now(),
+            ) {
+                Ok(t) => t,
+                Err(engine::DomainError::Outlived) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            };
+            match self
+                .store()
+                .save_transition(&transition, request.version, completes_job)
+                .await
+            {
+                Ok(saved) => {
+                    self.inner.recent.put(&saved);
+                    if !matches!(command, Command::Fire(_)) {
+                        self.metrics().count_transition(command.name());
+                    }
+                    self.wake_dispatcher();
+                    return Ok(true);
+                }
+                Err(StoreError::Conflict) => {
+                    self.inner.recent.forget(number);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict(format!(
+            "request {number} kept changing while Sesame acted on it"
+        )))
+    }
+
     pub async fn comment(
         &self,
         who: &Principal,

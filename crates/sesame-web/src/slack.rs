@@ -71,7 +71,7 @@ impl SlackInbound {
     /// and the other flows; or, when the matcher abstains, the flows to pick from, best first.
     async fn match_message(&self, who: &Principal, typed: &str) -> Message {
         let flows = self.app.requestable_flows(who);
-        let outcome = self.app.match_text_reranked(who, typed).await;
+        let outcome = self.app.match_text_reranked(&flows, typed).await;
         let by_id = |id: &sesame_core::FlowId| flows.iter().find(|f| &f.id == id);
         // Ranked flows first, then the rest in catalog order, so the list reads best-first.
         let mut ordered: Vec<&Flow> = outcome

@@ -3,9 +3,9 @@
 
 use super::Departure;
 use crate::{App, AppError};
-use sesame_core::engine::{self, Command};
-use sesame_core::{Actor, RequestNumber, UserId};
-use sesame_store::{RequestFilter, StoreError};
+use sesame_core::engine::Command;
+use sesame_core::{RequestNumber, UserId};
+use sesame_store::RequestFilter;
 
 impl App {
     /// A person left: cancel what still waits for them and end the access they hold, each through the
@@ -75,47 +75,16 @@ impl App {
         Ok(departure)
     }
 
-    /// Applies a command as Sesame itself, retrying on a concurrent write; false when the request
-    /// moved on to a state where the command no longer applies.
+    /// Applies a command as Sesame itself; false when it no longer applies to the request (it
+    /// moved on, or the engine refuses it as things now stand).
     async fn act_as_system(
         &self,
         number: RequestNumber,
         command: Command,
     ) -> Result<bool, AppError> {
-        for _ in 0..8 {
-            let Some(request) = self.store().request(number).await? else {
-                return Ok(false);
-            };
-            let transition = match engine::decide(
-                &request,
-                command.clone(),
-                &Actor::System,
-                &self.directory(),
-                self.now(),
-            ) {
-                Ok(t) => t,
-                Err(_) => return Ok(false),
-            };
-            match self
-                .store()
-                .save_transition(&transition, request.version, None)
-                .await
-            {
-                Ok(saved) => {
-                    self.inner.recent.put(&saved);
-                    self.metrics().count_transition(command.name());
-                    self.wake_dispatcher();
-                    return Ok(true);
-                }
-                Err(StoreError::Conflict) => {
-                    self.inner.recent.forget(number);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
+        match self.apply_as_system(number, command, None).await {
+            Err(AppError::Domain(_)) => Ok(false),
+            other => other,
         }
-        Err(AppError::Conflict(format!(
-            "request {number} is changing too often; try again"
-        )))
     }
 }

@@ -62,14 +62,14 @@ impl SlackInbound {
         typed: Option<&str>,
     ) -> Result<(), String> {
         let allowed = self.app.requestable_flows(who);
-        let Some(flow) = allowed.into_iter().find(|f| f.id.as_str() == flow_id) else {
+        let Some(flow) = allowed.iter().find(|f| f.id.as_str() == flow_id).cloned() else {
             return Err(String::from(
                 "That flow is not one you can request (it may have been removed).",
             ));
         };
         let mut prefill = Prefill::default();
         if let Some(typed) = typed {
-            let extracted = self.app.match_text(who, typed).extracted;
+            let extracted = self.app.match_text(&allowed, typed).extracted;
             // "until Friday" becomes the span from now, in whole hours rounded up.
             let until = extracted.until.map(|end| {
                 let hours = (end.millis() - self.app.time().millis()).div_euclid(3_600_000) + 1;
