@@ -109,3 +109,81 @@ pub trait Reranker: Send + Sync {
         candidates: &[Flow],
     ) -> Result<Vec<(crate::FlowId, f64)>, String>;
 }
+
+/// One piece of access in a target system: who gets it, and what, in the words of the flow's
+/// `fulfillment` block (for example `group: "cn=vpn,ou=groups,dc=example,dc=com"`). The connector
+/// reads the keys it knows and refuses the rest when the flows are loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The request the access comes from, for the target system's logs and webhooks.
+    pub request: RequestNumber,
+    /// The person who gets the access, as the directory knows them.
+    pub person: GrantPerson,
+    /// The flow's connector settings (everything but `connector:` itself).
+    pub target: std::collections::BTreeMap<String, String>,
+}
+
+/// The parts of a person a connector may use to find them in the target system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantPerson {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// Whether the target system shows the access right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Present,
+    Absent,
+}
+
+/// What a grant or revoke achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectorOutcome {
+    /// The target system now shows the access (grant) or no longer does (revoke).
+    Done,
+    /// The target system accepted the work and reports the outcome later (a webhook receiver with
+    /// a callback); `reference` identifies the work in that report.
+    Accepted { reference: String },
+}
+
+/// Why a connector operation failed, with the target system's own words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectorError {
+    /// Worth trying again (the server is down, a rate limit, a timeout); `after` is the target
+    /// system's own hint.
+    #[error("{reason}")]
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
+    /// Trying again will not help (the person or group does not exist there, access denied).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// A provisioning connector: makes access real in a target system and removes it again. Every
+/// operation is idempotent, so the worker can always check, then act, then record, and repeat any
+/// step after a crash without granting or removing twice in effect.
+#[async_trait::async_trait]
+pub trait Connector: Send + Sync {
+    /// The connector's kind (`ldap`, `scim`, `postgres`, `webhook`, `okta`), for logs.
+    fn kind(&self) -> &'static str;
+
+    /// Checks flow settings when flows are loaded, so that a typo fails `sesame check`, not a
+    /// grant at three in the morning. Returns what is wrong, in words.
+    fn validate_target(
+        &self,
+        target: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), String>;
+
+    /// Whether the access is in place now.
+    async fn check(&self, grant: &Grant) -> Result<Presence, ConnectorError>;
+
+    /// Adds the access; adding what is already there succeeds.
+    async fn grant(&self, grant: &Grant) -> Result<ConnectorOutcome, ConnectorError>;
+
+    /// Removes the access; removing what is not there succeeds.
+    async fn revoke(&self, grant: &Grant) -> Result<ConnectorOutcome, ConnectorError>;
+}
