@@ -1,7 +1,7 @@
 //! The flows loaded from a directory of YAML files. Loading is all or nothing: one bad file and no
 //! flow is loaded, so a half-valid catalog never serves requests.
 
-use sesame_core::flow::{parse_flow, FlowError};
+use sesame_core::flow::{parse_flow_checked, ConnectorCheck, FlowError};
 use sesame_core::matcher::{Matcher, Vocabulary};
 use sesame_core::{Flow, FlowId};
 use std::collections::BTreeMap;
@@ -49,6 +49,15 @@ impl Catalog {
 
     /// Reads every `*.yaml` / `*.yml` file in `dir` (not recursively), in name order.
     pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<FlowError>> {
+        Self::load_dir_checked(dir, None)
+    }
+
+    /// [`Catalog::load_dir`], with each `fulfillment: { connector: ... }` block checked against
+    /// the configured connectors (the name exists, the connector accepts the settings).
+    pub fn load_dir_checked(
+        dir: &Path,
+        connectors: Option<&dyn ConnectorCheck>,
+    ) -> Result<Catalog, Vec<FlowError>> {
         let whole_dir = |message: String| {
             vec![FlowError {
                 file: dir.display().to_string(),
@@ -81,7 +90,7 @@ impl Catalog {
                     continue;
                 }
             };
-            match parse_flow(&name, &text) {
+            match parse_flow_checked(&name, &text, connectors) {
                 Ok(flow) => {
                     if let Some((_, first)) = flows.get(&flow.id) {
                         errors.push(FlowError {

@@ -41,15 +41,16 @@ impl App {
     }
 
     /// Makes the link between a person and their chat account explicit once Sesame has found it
-    /// by the account's verified email, so that it is stable from then on (a later change of
-    /// email on either side does not break it) and shows as a link in `sesame identities check`.
-    /// Nothing changes when the person already has a link on that platform. `platform` is
-    /// `slack` or `teams`.
+    /// (by the account's verified email, or by the person's confirmation in the portal), so that
+    /// it is stable from then on (a later change of email on either side does not break it) and
+    /// shows as a link in `sesame identities check`. Nothing changes when the person already has
+    /// a link on that platform. `platform` is `slack` or `teams`.
     pub async fn link_chat_account(
         &self,
         person: &UserId,
         platform: &str,
         account: &str,
+        how: LinkedBy,
     ) -> Result<bool, AppError> {
         let Some(mut user) = self.directory().user(person).cloned() else {
             return Err(AppError::NotFound(format!("person {person}")));
@@ -67,7 +68,7 @@ impl App {
             self.now(),
             &Actor::System,
             "chat_account_linked",
-            json!({ "user": person, "platform": platform, "account": account, "how": "verified email at first contact" }),
+            json!({ "user": person, "platform": platform, "account": account, "how": how.describe() }),
         );
         self.store().upsert_user(&user, &audit).await?;
         self.reload_directory().await?;
@@ -173,5 +174,23 @@ impl App {
             pending = waiting;
         }
         Ok(())
+    }
+}
+
+/// How Sesame learned that a chat account is a person's, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkedBy {
+    /// The chat platform's verified email matched the person's, at first contact.
+    VerifiedEmail,
+    /// The person signed in to the portal and confirmed a link offer.
+    ConfirmedInPortal,
+}
+
+impl LinkedBy {
+    fn describe(self) -> &'static str {
+        match self {
+            LinkedBy::VerifiedEmail => "verified email at first contact",
+            LinkedBy::ConfirmedInPortal => "confirmed by the person in the portal",
+        }
     }
 }

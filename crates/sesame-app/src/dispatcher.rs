@@ -39,11 +39,16 @@ pub struct Outcome {
     pub dead: usize,
 }
 
-enum JobResult {
+pub(crate) enum JobResult {
     Done,
     /// Already removed by the transaction that carried out the timer.
     Consumed,
     Retry {
+        after: Duration,
+        reason: String,
+    },
+    /// Failed, and tried again however often it fails (removing access is never given up).
+    RetryAlways {
         after: Duration,
         reason: String,
     },
@@ -56,7 +61,7 @@ enum JobResult {
 }
 
 /// Exponential backoff from 2 s up to 1 h, with jitter so retries from many jobs spread out.
-fn backoff(attempts: u32) -> Duration {
+pub(crate) fn backoff(attempts: u32) -> Duration {
     let base = 2u64.saturating_pow(attempts.min(12)).min(3600);
     let jitter = rand::thread_rng().gen_range(0.8..1.2);
     Duration::from_secs_f64(base as f64 * jitter)
@@ -80,6 +85,14 @@ impl App {
                 JobResult::Done => done.push(job.id),
                 JobResult::Consumed => outcome.done += 1,
                 JobResult::Retry { after, reason } if job.attempts < MAX_ATTEMPTS => {
+                    tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
+                    let at =
+                        Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
+                    self.store().retry_job(job.id, &reason, at).await?;
+                    self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
+                    outcome.retried += 1;
+                }
+                JobResult::RetryAlways { after, reason } => {
                     tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
                     let at =
                         Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
@@ -112,35 +125,39 @@ impl App {
         Ok(outcome)
     }
 
-    /// Runs claimed jobs [`DELIVERY_CONCURRENCY`] at a time, in claim order within each group. A
-    /// claim holds at most one job per ordering key (the oldest), so running them side by side
-    /// never reorders one request's notices; it only stops a slow chat call for one request from
-    /// holding up everybody else's.
+    /// Runs claimed jobs up to [`DELIVERY_CONCURRENCY`] at a time, starting the next as soon as
+    /// one finishes, and returns the results in claim order. A claim holds at most one job per
+    /// ordering key (the oldest), so running them side by side never reorders one request's
+    /// notices or its connector work; it only stops a slow chat or connector call for one request
+    /// from holding up everybody else's.
     async fn run_concurrently(&self, jobs: Vec<Job>) -> Vec<(Job, JobResult)> {
         let mut results = Vec::with_capacity(jobs.len());
-        let mut jobs = jobs.into_iter().peekable();
-        while jobs.peek().is_some() {
-            let mut running = tokio::task::JoinSet::new();
-            for (index, job) in jobs.by_ref().take(DELIVERY_CONCURRENCY).enumerate() {
+        let mut waiting = jobs.into_iter().enumerate();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < DELIVERY_CONCURRENCY {
+                let Some((index, job)) = waiting.next() else {
+                    break;
+                };
                 let app = self.clone();
                 running.spawn(async move {
                     let result = app.run_job(&job).await;
                     (index, job, result)
                 });
             }
-            let mut group = Vec::new();
-            while let Some(finished) = running.join_next().await {
-                match finished {
-                    Ok(done) => group.push(done),
-                    // A panic in one delivery is a bug; the job's lease runs out and it is claimed
-                    // again, so nothing is lost.
-                    Err(e) => tracing::error!(error = %e, "a job's task failed"),
-                }
+            match running.join_next().await {
+                Some(Ok(done)) => results.push(done),
+                // A panic in one job is a bug; its lease runs out and it is claimed again, so
+                // nothing is lost.
+                Some(Err(e)) => tracing::error!(error = %e, "a job's task failed"),
+                None => break,
             }
-            group.sort_by_key(|(index, ..)| *index);
-            results.extend(group.into_iter().map(|(_, job, result)| (job, result)));
         }
+        results.sort_by_key(|(index, ..)| *index);
         results
+            .into_iter()
+            .map(|(_, job, result)| (job, result))
+            .collect()
     }
 
     async fn run_job(&self, job: &Job) -> JobResult {
@@ -200,6 +217,7 @@ impl App {
                 }
                 JobResult::Done
             }
+            JobPayload::Provision(work) => self.run_provision(job, *work).await,
             JobPayload::Timer(kind) => {
                 let Some(number) = job.request else {
                     return JobResult::Dead(String::from("a timer without a request"));

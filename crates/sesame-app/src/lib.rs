@@ -8,21 +8,30 @@
 pub use sesame_core::ports;
 
 pub mod catalog;
+pub mod chat_addresses;
+pub mod chat_links;
 pub mod clock;
+pub mod connectors;
 pub mod directory;
 pub mod dispatcher;
 mod error;
+mod extension;
+pub mod match_offer;
 pub mod matching;
 pub mod message_log;
 pub mod metrics;
 mod overview;
+mod provisioning;
 pub mod requests;
 pub mod scim;
+pub mod sessions;
 pub mod tokens;
 
 pub use catalog::Catalog;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use connectors::ConnectorRegistry;
 pub use error::AppError;
+pub use provisioning::CallbackOutcome;
 pub use requests::{Principal, RequestScope};
 
 use sesame_core::{Directory, GroupId};
@@ -51,6 +60,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     roles: Roles,
     notifiers: Vec<Arc<dyn ports::Notifier>>,
+    /// The connectors that fulfil flows by themselves, by name.
+    connectors: RwLock<Arc<ConnectorRegistry>>,
     /// Woken after every commit that wrote jobs, so notices go out without waiting for a poll.
     wake: Notify,
     metrics: metrics::Metrics,
@@ -71,6 +82,8 @@ pub struct AppParts {
     pub clock: Arc<dyn Clock>,
     pub roles: Roles,
     pub notifiers: Vec<Arc<dyn ports::Notifier>>,
+    /// The connectors flows name (`fulfillment: { connector: <name> }`); empty by default.
+    pub connectors: ConnectorRegistry,
 }
 
 impl App {
@@ -85,6 +98,7 @@ impl App {
                 clock: parts.clock,
                 roles: parts.roles,
                 notifiers: parts.notifiers,
+                connectors: RwLock::new(Arc::new(parts.connectors)),
                 wake: Notify::new(),
                 metrics: metrics::Metrics::default(),
                 token_cache: tokens::TokenCache::default(),
@@ -110,6 +124,16 @@ impl App {
     /// Replaces the flows (after `sesame check` passed on a changed directory, say).
     pub fn replace_catalog(&self, catalog: Catalog) {
         *write_lock(&self.inner.catalog) = Arc::new(catalog);
+    }
+
+    pub fn connectors(&self) -> Arc<ConnectorRegistry> {
+        read_lock(&self.inner.connectors).clone()
+    }
+
+    /// Replaces the connectors (tests hand in their own after start). Work already queued uses
+    /// the new set when it next runs.
+    pub fn set_connectors(&self, connectors: ConnectorRegistry) {
+        *write_lock(&self.inner.connectors) = Arc::new(connectors);
     }
 
     pub fn directory(&self) -> Arc<Directory> {

@@ -7,15 +7,23 @@
 
 use crate::answers::{check_submission, FieldError, RawSubmission};
 use crate::directory::Directory;
-use crate::events::{Actor, AuditEvent, Notice, Timer, TimerKind};
+use crate::events::{Actor, AuditEvent, Notice, Provision, Timer, TimerKind};
 use crate::flow::{Flow, Fulfillment};
 use crate::ids::{RequestNumber, UserId};
 use crate::policy::{self, condition_holds, resolve_approvers, resolve_fulfillers, ConditionInput};
 use crate::request::{
-    Decision, FlowSnapshot, FulfilmentProgress, Outcome, Request, State, StepProgress, StepStatus,
+    Decision, FlowSnapshot, FulfilmentProgress, Outcome, ProvisioningProgress, Request, State,
+    StepProgress, StepStatus,
 };
-use crate::time::Timestamp;
+use crate::time::{Span, Timestamp};
 use serde_json::json;
+
+mod access;
+mod extension;
+mod provisioning;
+
+pub use extension::{extend, ExtensionAsk};
+pub use provisioning::ConnectorReport;
 
 /// How many reminders a step sends before it leaves the rest to escalation and pending expiry.
 pub const MAX_REMINDERS: u32 = 3;
@@ -64,6 +72,9 @@ pub struct Transition {
     pub audit: Vec<AuditEvent>,
     pub notices: Vec<Notice>,
     pub timers: Vec<Timer>,
+    /// Work for the provisioning worker (connector grants and removals, extensions), stored in the
+    /// outbox with the change.
+    pub provisioning: Vec<Provision>,
 }
 
 /// A new request as someone filed it.
@@ -99,6 +110,14 @@ pub enum Command {
         reason: Option<String>,
     },
     Fire(TimerKind),
+    /// What the provisioning worker learned from a connector (Sesame itself only).
+    Connector(ConnectorReport),
+    /// An approved extension moves the end of this request's access by `by` (Sesame itself only,
+    /// from the extension's provisioning job).
+    ExtendAccess {
+        extension: RequestNumber,
+        by: Span,
+    },
     /// Sesame looks at the current approval step again after the directory changed (someone
     /// left): when the people still able to decide cannot reach the step's quorum, administrators
     /// are told. Nothing else changes.
@@ -115,6 +134,8 @@ impl Command {
             Command::FailFulfilment { .. } => "fail",
             Command::Revoke { .. } => "revoke",
             Command::Fire(_) => "timer",
+            Command::Connector(report) => report.name(),
+            Command::ExtendAccess { .. } => "extend_access",
             Command::Recheck => "recheck",
         }
     }
@@ -123,11 +144,13 @@ impl Command {
 /// Events that change nothing the requester's view of the request shows, so they owe no
 /// `RequestUpdated` (a comment travels in its own notice; a reminder goes to approvers; a warning
 /// that access ends soon is its own notice).
-const UNSEEN_BY_THE_REQUESTER: [&str; 4] = [
+const UNSEEN_BY_THE_REQUESTER: [&str; 6] = [
     "comment_added",
     "reminder_sent",
     "access_ending_soon",
     "step_stuck",
+    "provisioning_error",
+    "access_removed",
 ];
 
 struct Change<'a> {
@@ -135,6 +158,7 @@ struct Change<'a> {
     audit: Vec<AuditEvent>,
     notices: Vec<Notice>,
     timers: Vec<Timer>,
+    provisioning: Vec<Provision>,
     actor: &'a Actor,
     directory: &'a Directory,
     now: Timestamp,
@@ -156,6 +180,7 @@ impl<'a> Change<'a> {
             audit: Vec::new(),
             notices: Vec::new(),
             timers: Vec::new(),
+            provisioning: Vec::new(),
             actor,
             directory,
             now,
@@ -188,6 +213,7 @@ impl<'a> Change<'a> {
             audit: self.audit,
             notices: self.notices,
             timers: self.timers,
+            provisioning: self.provisioning,
         }
     }
 
@@ -269,7 +295,29 @@ impl<'a> Change<'a> {
     }
 
     fn start_fulfilment(&mut self) -> Result<(), DomainError> {
+        if self.request.extends.is_some() {
+            self.start_extension();
+            return Ok(());
+        }
         match &self.request.flow.fulfillment {
+            Fulfillment::Connector(target) => {
+                let connector = target.connector.clone();
+                self.request.fulfilment = Some(FulfilmentProgress {
+                    fulfillers: Vec::new(),
+                    why: format!("granted by the `{connector}` connector"),
+                    started_at: self.now,
+                    finished_at: None,
+                    by: None,
+                    note: None,
+                });
+                self.request.provisioning = Some(ProvisioningProgress::new(&connector));
+                self.request.state = State::Fulfilling;
+                self.system_event(
+                    "fulfilment_started",
+                    json!({ "kind": "connector", "connector": connector }),
+                );
+                self.provisioning.push(Provision::Grant);
+            }
             Fulfillment::Manual(fulfillers) => {
                 let resolved = match resolve_fulfillers(fulfillers, self.directory) {
                     Ok(resolved) => resolved,
@@ -403,10 +451,33 @@ pub fn submit(
         access_starts_at: None,
         access_ends_at: None,
         outcome: None,
+        provisioning: None,
+        extends: None,
+        extended_by: Vec::new(),
         created_at: now,
         updated_at: now,
         version: 0,
     };
+    let on_behalf = requester != filer;
+    let detail = json!({
+        "flow": flow.id,
+        "requester": requester,
+        "on_behalf": on_behalf,
+        "duration": request.duration.map(|d| d.to_string()),
+    });
+    file(request, flow, actor, directory, now, detail)
+}
+
+/// Starts a new request: checks that every step can be approved, records the submission, and
+/// moves on to the first step that needs people (or straight to fulfilment).
+fn file(
+    request: Request,
+    flow: &Flow,
+    actor: &Actor,
+    directory: &Directory,
+    now: Timestamp,
+    submitted: serde_json::Value,
+) -> Result<Transition, DomainError> {
     // Every step must be approvable as the directory stands now: refusing the request at once is
     // better than leaving it stuck at step 3 next week. A step its skip condition would skip needs
     // nobody (`approvers: manager` skipped for people who have no manager, say).
@@ -425,15 +496,7 @@ pub fn submit(
         }
     }
     let mut change = Change::new(request, actor, directory, now, true);
-    change.event(
-        "submitted",
-        json!({
-            "flow": flow.id,
-            "requester": requester,
-            "on_behalf": requester != filer,
-            "duration": change.request.duration.map(|d| d.to_string()),
-        }),
-    );
+    change.event("submitted", submitted);
     if let Some(after) = flow.pending_expires_after {
         change.timers.push(Timer {
             at: now.plus(after),
@@ -476,6 +539,10 @@ pub fn decide(
         }
         Command::Revoke { reason } => revoke(&mut change, clean_text(reason)?)?,
         Command::Fire(timer) => fire(&mut change, timer)?,
+        Command::Connector(report) => provisioning::record(&mut change, report)?,
+        Command::ExtendAccess { extension, by } => {
+            extension::extend_access(&mut change, extension, by)?
+        }
         Command::Recheck => recheck(&mut change)?,
     }
     Ok(change.finish())
@@ -742,12 +809,22 @@ fn cancel(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
     }
     if fulfilling {
         change.notices.push(Notice::FulfilmentDecided);
+        // A connector may have granted the access already: take away whatever is there.
+        if change.request.provisioning.is_some() {
+            change.provisioning.push(Provision::Revoke);
+        }
     }
     Ok(())
 }
 
 fn check_fulfiller(change: &Change<'_>, who: &UserId) -> Result<(), DomainError> {
     let request = &change.request;
+    if request.extends.is_some() {
+        return Err(DomainError::IllegalTransition(format!(
+            "{} is an extension; Sesame applies it by itself once approved",
+            request.title()
+        )));
+    }
     if request.state != State::Fulfilling {
         return Err(match &request.fulfilment {
             Some(FulfilmentProgress { by: Some(by), .. }) => {
@@ -788,33 +865,9 @@ const ACCESS_WARNING_HOUR: i64 = 3_600_000;
 
 fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainError> {
     finish_fulfilment(change, note.clone())?;
-    let now = change.now;
-    change.request.access_starts_at = Some(now);
-    match change.request.duration {
-        Some(duration) => {
-            let until = now.plus(duration);
-            change.request.access_ends_at = Some(until);
-            change.request.state = State::Active { until };
-            change.timers.push(Timer {
-                at: until,
-                kind: TimerKind::AccessExpiry,
-            });
-            // Warnings a day and an hour before the end, for those that are still ahead.
-            for before in [ACCESS_WARNING_DAY, ACCESS_WARNING_HOUR] {
-                let at = Timestamp(until.0 - before);
-                if at > now {
-                    change.timers.push(Timer {
-                        at,
-                        kind: TimerKind::AccessEndingSoon { until },
-                    });
-                }
-            }
-            change.event("access_granted", json!({ "until": until, "note": note }));
-        }
-        None => {
-            change.request.state = State::Fulfilled;
-            change.event("fulfilled", json!({ "note": note }));
-        }
+    match change.start_access() {
+        Some(until) => change.event("access_granted", json!({ "until": until, "note": note })),
+        None => change.event("fulfilled", json!({ "note": note })),
     }
     change.notices.push(Notice::FulfilmentDecided);
     Ok(())
@@ -861,6 +914,12 @@ fn revoke(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
     if !matches!(request.state, State::Active { .. } | State::Fulfilled) {
         return Err(not_in_state(request, "revoked"));
     }
+    if let Some(original) = request.extends {
+        return Err(DomainError::IllegalTransition(format!(
+            "{} extended the access of {original}; end the access there",
+            request.title()
+        )));
+    }
     change.request.state = State::Revoked;
     change.request.access_ends_at = Some(change.now);
     change.request.outcome = Some(Outcome {
@@ -872,7 +931,7 @@ fn revoke(change: &mut Change<'_>, reason: Option<String>) -> Result<(), DomainE
         "revoked",
         json!({ "reason": reason, "relinquished": relinquished }),
     );
-    change.notices.push(Notice::RemovalRequested);
+    change.remove_access();
     Ok(())
 }
 
@@ -1016,7 +1075,10 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
             }
             change.request.state = State::Expired;
             change.system_event("expired", json!({ "until": until }));
-            change.notices.push(Notice::RemovalRequested);
+            change.remove_access();
+        }
+        TimerKind::ProvisioningTimeout { accepted_at } => {
+            provisioning::time_out(change, accepted_at)?;
         }
     }
     Ok(())
@@ -1044,3 +1106,6 @@ pub fn comment(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod provisioning_tests;

@@ -137,6 +137,36 @@ pub enum TimerKind {
         until: Timestamp,
     },
     AccessExpiry,
+    /// The target system accepted a grant at `accepted_at` and has not reported back since: the
+    /// request fails, and whatever may have been granted is removed.
+    ProvisioningTimeout {
+        accepted_at: Timestamp,
+    },
+}
+
+/// Work for the provisioning worker, which talks to a connector and then records what happened
+/// through the engine. Each step checks the target system first, so running one twice (after a
+/// crash) never grants or removes twice in effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "provision", rename_all = "snake_case")]
+pub enum Provision {
+    /// Put the approved access in place.
+    Grant,
+    /// Take the access away (it expired, was revoked, or the request ended before it began).
+    Revoke,
+    /// An approved extension: make sure the access is still there, then move the end of the
+    /// request it extends.
+    Extend,
+}
+
+impl Provision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provision::Grant => "grant",
+            Provision::Revoke => "revoke",
+            Provision::Extend => "extend",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,6 +113,10 @@ pub fn explain(flow: &Flow, user: &UserId, directory: &Directory) -> Explanation
             ),
             Err(e) => format!("a task to grant the access by hand, but {e}"),
         },
+        Fulfillment::Connector(c) => format!(
+            "granted and removed by the `{}` connector, without anyone in the loop",
+            c.connector
+        ),
     };
     let duration = match flow.duration {
         Some(d) if d.requester_chooses => format!(

@@ -23,7 +23,7 @@ mod test_support;
 pub use answers::{Answers, FieldError, RawSubmission};
 pub use directory::{Directory, Group, User};
 pub use engine::{Command, DomainError, Submission, Transition};
-pub use events::{Actor, AuditEvent, Notice, Timer, TimerKind};
+pub use events::{Actor, AuditEvent, Notice, Provision, Timer, TimerKind};
 pub use flow::{Flow, FlowError};
 pub use ids::{FlowId, GroupId, QuestionId, RequestNumber, UserId};
 pub use request::{Duty, Request, State};

@@ -36,6 +36,36 @@ pub trait Notifier: Send + Sync {
     ) -> Result<(), DeliveryError>;
 }
 
+/// Delivers to every person in turn, for notices addressed to several people (approvers,
+/// fulfillers). Stops at the first failure worth retrying, so the whole notice is tried again
+/// later; a permanent failure for one person (a deactivated account, a blocked bot) does not keep
+/// the others from their message and is reported, for every person it hit, after they were
+/// served.
+pub async fn deliver_to_each<'p, F, Fut>(
+    people: impl IntoIterator<Item = &'p UserId>,
+    mut each: F,
+) -> Result<(), DeliveryError>
+where
+    F: FnMut(&'p UserId) -> Fut,
+    Fut: std::future::Future<Output = Result<(), DeliveryError>>,
+{
+    let mut refused: Vec<String> = Vec::new();
+    for person in people {
+        match each(person).await {
+            Ok(()) => {}
+            Err(later @ (DeliveryError::Retry { .. } | DeliveryError::Deferred { .. })) => {
+                return Err(later)
+            }
+            Err(DeliveryError::Permanent(reason)) => refused.push(format!("{person}: {reason}")),
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(DeliveryError::Permanent(refused.join("; ")))
+    }
+}
+
 /// What a delivery may read besides the request: the directory, the messages this notifier posted
 /// before (so a repeated delivery edits its message instead of posting again), and people's
 /// overviews (for a chat app's home tab, refreshed when a request it shows changes).

@@ -182,6 +182,38 @@ pub struct FulfilmentProgress {
     pub note: Option<String>,
 }
 
+/// Fulfilment by a connector as it ran: what the target system answered, and when the access was
+/// put in place and taken away again. Kept on the request so that its page shows a target system
+/// that keeps failing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisioningProgress {
+    /// The connector's name in the configuration.
+    pub connector: String,
+    /// The work the target system accepted and will report on (a webhook with a callback).
+    pub reference: Option<String>,
+    pub accepted_at: Option<Timestamp>,
+    pub granted_at: Option<Timestamp>,
+    pub removed_at: Option<Timestamp>,
+    /// The target system's last error, until an attempt succeeds.
+    pub last_error: Option<String>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+}
+
+impl ProvisioningProgress {
+    pub fn new(connector: &str) -> Self {
+        ProvisioningProgress {
+            connector: connector.to_owned(),
+            reference: None,
+            accepted_at: None,
+            granted_at: None,
+            removed_at: None,
+            last_error: None,
+            failures: 0,
+        }
+    }
+}
+
 /// Who ended a request, when, and why (denial reason, cancel reason, failure).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
@@ -208,6 +240,15 @@ pub struct Request {
     pub access_starts_at: Option<Timestamp>,
     pub access_ends_at: Option<Timestamp>,
     pub outcome: Option<Outcome>,
+    /// Connector fulfilment, for flows fulfilled by a connector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning: Option<ProvisioningProgress>,
+    /// The request whose access this one extends (an extension request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<RequestNumber>,
+    /// The extension requests that moved this request's end, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_by: Vec<RequestNumber>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Incremented by every stored change; the store refuses a write based on an older version.

@@ -63,6 +63,27 @@ impl Span {
         Self { seconds }
     }
 
+    /// "30 days", "2 weeks", "4 hours": the largest whole unit, in words, for messages to people
+    /// on every platform.
+    pub fn in_words(self) -> String {
+        let seconds = self.seconds;
+        for (size, one, many) in [
+            (604_800, "week", "weeks"),
+            (86_400, "day", "days"),
+            (3_600, "hour", "hours"),
+            (60, "minute", "minutes"),
+        ] {
+            if seconds != 0 && seconds % size == 0 {
+                let n = seconds / size;
+                return format!("{n} {}", if n == 1 { one } else { many });
+            }
+        }
+        format!(
+            "{seconds} {}",
+            if seconds == 1 { "second" } else { "seconds" }
+        )
+    }
+
     pub fn seconds(self) -> i64 {
         self.seconds
     }

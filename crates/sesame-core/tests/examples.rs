@@ -173,12 +173,14 @@ impl References {
                 refs.condition(condition);
             }
         }
-        let Fulfillment::Manual(fulfillers) = &flow.fulfillment;
-        match fulfillers {
-            Fulfillers::Group(group) => {
+        match &flow.fulfillment {
+            Fulfillment::Manual(Fulfillers::Group(group)) => {
                 refs.groups.insert(group.clone());
             }
-            Fulfillers::Users(users) => refs.users.extend(users.iter().cloned()),
+            Fulfillment::Manual(Fulfillers::Users(users)) => {
+                refs.users.extend(users.iter().cloned())
+            }
+            Fulfillment::Connector(_) => {}
         }
         refs
     }

@@ -15,7 +15,7 @@ use crate::blocks::{
     option, plain_text_input, radio_buttons, section, static_select, users_select, Input, Modal,
     PrivateMetadata, Text, MAX_OPTIONS, MAX_VIEW_BLOCKS,
 };
-use crate::text::{human_span, Mrkdwn, PlainText};
+use crate::text::{Mrkdwn, PlainText};
 use serde_json::Value;
 use sesame_core::answers::{is_shown, Answers, MAX_JUSTIFICATION};
 use sesame_core::flow::{DurationPolicy, Flow, Justification, Question, QuestionKind};
@@ -173,7 +173,7 @@ fn intro_blocks(flow: &Flow) -> Vec<Value> {
     if let Some(policy) = flow.duration.filter(|p| !p.requester_chooses) {
         blocks.push(context(&[Text::Plain(PlainText::new(&format!(
             "Access lasts {}.",
-            human_span(policy.default)
+            policy.default.in_words()
         )))]));
     }
     blocks
@@ -299,7 +299,7 @@ fn duration_choices(max: Span, extra: Option<Span>) -> Vec<Span> {
 }
 
 fn duration_option(span: Span) -> Value {
-    option(&PlainText::new(&human_span(span)), &span.to_string())
+    option(&PlainText::new(&span.in_words()), &span.to_string())
 }
 
 fn duration_select(
@@ -335,7 +335,7 @@ fn duration_input(flow: &Flow, prefill: &Prefill) -> Option<Input> {
         label: PlainText::new("For how long?"),
         element: duration_select(DURATION_ACTION, max, Some(initial), Some(initial)),
         optional: false,
-        hint: Some(PlainText::new(&format!("At most {}.", human_span(max)))),
+        hint: Some(PlainText::new(&format!("At most {}.", max.in_words()))),
         dispatch_action: false,
     })
 }

@@ -28,7 +28,7 @@ use identity::Identities;
 use sesame_core::events::Notice;
 use sesame_core::flow::Flow;
 use sesame_core::ids::{FlowId, UserId};
-use sesame_core::ports::{DeliveryContext, DeliveryError, Notifier};
+use sesame_core::ports::{deliver_to_each, DeliveryContext, DeliveryError, Notifier};
 use sesame_core::request::{Request, StepStatus};
 use std::sync::Arc;
 
@@ -104,32 +104,6 @@ impl Notifier for SlackNotifier {
     }
 }
 
-/// Runs `each` for every person, stopping at the first error worth retrying; an error about one
-/// person is kept and returned after the others were served.
-async fn for_each_person<'p, F, Fut>(
-    people: impl IntoIterator<Item = &'p UserId>,
-    mut each: F,
-) -> Result<(), DeliveryError>
-where
-    F: FnMut(&'p UserId) -> Fut,
-    Fut: std::future::Future<Output = Result<(), DeliveryError>>,
-{
-    let mut refused = None;
-    for person in people {
-        match each(person).await {
-            Ok(()) => {}
-            Err(later @ (DeliveryError::Retry { .. } | DeliveryError::Deferred { .. })) => {
-                return Err(later)
-            }
-            Err(DeliveryError::Permanent(reason)) => {
-                tracing::warn!(user = %person, %reason, "Slack refused a message for this person");
-                refused.get_or_insert(DeliveryError::Permanent(format!("{person}: {reason}")));
-            }
-        }
-    }
-    refused.map_or(Ok(()), Err)
-}
-
 impl Delivery<'_> {
     async fn notice(&self, notice: &Notice) -> Result<(), DeliveryError> {
         let request = self.request;
@@ -157,7 +131,7 @@ impl Delivery<'_> {
             Notice::StepDecided { step } => {
                 let eligible = request.steps.get(*step).map_or(&[][..], |s| &s.eligible);
                 let purpose = approve_purpose(*step);
-                for_each_person(eligible, |approver| {
+                deliver_to_each(eligible, |approver| {
                     self.refresh(approver, &purpose, |ctx| {
                         approver_message(ctx, request, self.flow(), *step, approver)
                     })
@@ -178,7 +152,7 @@ impl Delivery<'_> {
                     .await
             }
             Notice::FulfilmentRequested => {
-                for_each_person(self.fulfillers(), |fulfiller| async move {
+                deliver_to_each(self.fulfillers(), |fulfiller| async move {
                     self.post_if_new(fulfiller, FULFIL, |ctx| {
                         fulfiller_message(ctx, request, self.flow())
                     })
@@ -187,7 +161,7 @@ impl Delivery<'_> {
                 .await
             }
             Notice::FulfilmentDecided => {
-                for_each_person(self.fulfillers(), |fulfiller| {
+                deliver_to_each(self.fulfillers(), |fulfiller| {
                     self.refresh(fulfiller, FULFIL, |ctx| {
                         fulfiller_message(ctx, request, self.flow())
                     })
@@ -195,7 +169,7 @@ impl Delivery<'_> {
                 .await
             }
             Notice::RemovalRequested => {
-                for_each_person(self.fulfillers(), |fulfiller| async move {
+                deliver_to_each(self.fulfillers(), |fulfiller| async move {
                     self.show(fulfiller, REMOVE, |ctx| removal_message(ctx, request))
                         .await
                         .map(drop)
@@ -238,7 +212,7 @@ impl Delivery<'_> {
     async fn ask_approvers(&self, step: usize, approvers: &[UserId]) -> Result<(), DeliveryError> {
         let request = self.request;
         let purpose = approve_purpose(step);
-        for_each_person(approvers, |approver| {
+        deliver_to_each(approvers, |approver| {
             let purpose = &purpose;
             async move {
                 self.post_if_new(approver, purpose, |ctx| {
@@ -265,7 +239,7 @@ impl Delivery<'_> {
         let key = format!("remind:{step}:{}", progress.reminders_sent);
         // Collected first: a lazy filter here would make the delivery future not `Send`.
         let undecided: Vec<UserId> = progress.undecided().cloned().collect();
-        for_each_person(&undecided, |approver| {
+        deliver_to_each(&undecided, |approver| {
             let (purpose, key) = (&purpose, &key);
             async move {
                 match self.recorded(approver, purpose).await? {

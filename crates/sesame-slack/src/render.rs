@@ -7,6 +7,7 @@
 //! output stays within Slack's limits however long the answers or how many the steps.
 
 mod approver;
+mod extension;
 mod facts;
 mod home;
 mod notes;
@@ -19,6 +20,10 @@ pub(crate) mod fixtures;
 pub use approver::{
     approver_message, deny_modal, fail_modal, fulfiller_message, reason_from_state,
     DENY_CALLBACK_ID, FAIL_CALLBACK_ID, REASON_ACTION, REASON_BLOCK,
+};
+pub use extension::{
+    ending_soon_actions, extend_modal, extension_duration_from_state, EXTEND_ACTION,
+    EXTEND_CALLBACK_ID, EXTEND_DURATION_BLOCK, RELINQUISH_ACTION,
 };
 pub use home::{flow_picker, flow_suggestions, home_view, match_reply, typed_text_of_block};
 pub use notes::{

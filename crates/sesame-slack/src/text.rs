@@ -14,7 +14,7 @@
 //! Limits count characters (Unicode scalar values), as Slack's validators do, and truncation never
 //! cuts inside an entity or a control sequence.
 
-use sesame_core::time::{Span, Timestamp};
+use sesame_core::time::Timestamp;
 
 /// Appended to text that was cut, within the limit.
 pub const ELLIPSIS: char = '…';
@@ -319,26 +319,6 @@ impl From<String> for PlainText {
     fn from(text: String) -> Self {
         PlainText::new(&text)
     }
-}
-
-/// "30 days", "2 weeks", "4 hours": the largest whole unit, like `Span`'s own display, in words.
-pub fn human_span(span: Span) -> String {
-    let seconds = span.seconds();
-    for (size, one, many) in [
-        (604_800, "week", "weeks"),
-        (86_400, "day", "days"),
-        (3_600, "hour", "hours"),
-        (60, "minute", "minutes"),
-    ] {
-        if seconds % size == 0 {
-            let n = seconds / size;
-            return format!("{n} {}", if n == 1 { one } else { many });
-        }
-    }
-    format!(
-        "{seconds} {}",
-        if seconds == 1 { "second" } else { "seconds" }
-    )
 }
 
 /// A number as people write it: `8`, not `8.0`.

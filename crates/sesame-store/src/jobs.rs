@@ -3,11 +3,14 @@
 //! A job is a notice (someone must be told about a request; the adapter renders it from the request's
 //! state at delivery time) or a timer (the engine must be asked to fire it). Notices carry the
 //! ordering key `request:<n>` and only the oldest pending job of a key can be claimed, so messages
-//! about one request go out in the order they were written. Timers have no ordering key.
+//! about one request go out in the order they were written. Provisioning work (a connector's grant,
+//! removal or an extension) has the key `provision:<n>`: one request's grant and removal never run
+//! at once or out of order, and they never wait behind a chat platform that is down. Timers have no
+//! ordering key.
 
 use crate::error::{encode_error, StoreError};
 use serde::Serialize;
-use sesame_core::{Notice, RequestNumber, Timer, TimerKind, Timestamp};
+use sesame_core::{Notice, Provision, RequestNumber, Timer, TimerKind, Timestamp};
 use std::fmt;
 
 /// The most text of an error kept with a job.
@@ -28,6 +31,8 @@ impl fmt::Display for JobId {
 pub enum JobPayload {
     Notice(Notice),
     Timer(TimerKind),
+    /// Work for the provisioning worker (a connector's grant or removal, an extension).
+    Provision(Provision),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -78,8 +83,9 @@ pub(crate) struct NewJob {
     pub payload: String,
     pub run_at: i64,
     pub created_at: i64,
-    /// Notices are ordered per request; timers are not.
-    pub ordered: bool,
+    /// The ordering key's prefix (the request number follows): notices and provisioning work are
+    /// ordered per request, each on its own key; timers are not ordered.
+    pub key_prefix: Option<&'static str>,
 }
 
 impl NewJob {
@@ -89,7 +95,18 @@ impl NewJob {
             payload: serde_json::to_string(notice).map_err(|e| encode_error("a notice", e))?,
             run_at: now.millis(),
             created_at: now.millis(),
-            ordered: true,
+            key_prefix: Some(ORDERING_KEY_PREFIX),
+        })
+    }
+
+    pub fn provision(work: Provision, now: Timestamp) -> Result<Self, StoreError> {
+        Ok(NewJob {
+            kind: "provision",
+            payload: serde_json::to_string(&work)
+                .map_err(|e| encode_error("provisioning work", e))?,
+            run_at: now.millis(),
+            created_at: now.millis(),
+            key_prefix: Some(PROVISION_KEY_PREFIX),
         })
     }
 
@@ -99,16 +116,18 @@ impl NewJob {
             payload: serde_json::to_string(&timer.kind).map_err(|e| encode_error("a timer", e))?,
             run_at: timer.at.millis(),
             created_at: now.millis(),
-            ordered: false,
+            key_prefix: None,
         })
     }
 }
 
 /// Notices about request 117 share the ordering key `request:117`.
 pub(crate) const ORDERING_KEY_PREFIX: &str = "request:";
+/// Provisioning work for request 117 shares the ordering key `provision:117`.
+pub(crate) const PROVISION_KEY_PREFIX: &str = "provision:";
 
-pub(crate) fn ordering_key(request: i64) -> String {
-    format!("{ORDERING_KEY_PREFIX}{request}")
+pub(crate) fn ordering_key(prefix: &str, request: i64) -> String {
+    format!("{prefix}{request}")
 }
 
 /// Keeps stored error text bounded, cutting on a character boundary.
@@ -145,6 +164,9 @@ impl JobRow {
                 serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?,
             ),
             "timer" => JobPayload::Timer(
+                serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?,
+            ),
+            "provision" => JobPayload::Provision(
                 serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?,
             ),
             other => return Err(corrupt(format!("unknown kind {other:?}"))),

@@ -13,6 +13,7 @@ mod backend;
 mod directory;
 mod error;
 mod jobs;
+pub mod portal;
 mod requests;
 mod scim;
 mod testdb;
@@ -383,3 +384,6 @@ impl Store {
         on_backend!(self, pools => pools.execute_raw(sql).await)
     }
 }
+
+// Declared after `on_backend!`, which it uses.
+mod chat_addresses;

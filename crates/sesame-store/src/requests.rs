@@ -98,12 +98,15 @@ impl EncodedTransition {
             .map(EncodedAudit::new)
             .collect::<Result<Vec<_>, _>>()?;
         let now = request.updated_at;
-        let mut jobs = Vec::with_capacity(t.notices.len() + t.timers.len());
+        let mut jobs = Vec::with_capacity(t.notices.len() + t.timers.len() + t.provisioning.len());
         for notice in &t.notices {
             jobs.push(NewJob::notice(notice, now)?);
         }
         for timer in &t.timers {
             jobs.push(NewJob::timer(timer, now)?);
+        }
+        for work in &t.provisioning {
+            jobs.push(NewJob::provision(*work, now)?);
         }
         // A person holds each duty once; the set also keeps the rows in a stable order.
         let duties: BTreeSet<(String, &'static str)> = request

@@ -7,6 +7,8 @@
 mod fixtures;
 #[path = "contract/jobs.rs"]
 mod jobs;
+#[path = "contract/provisioning.rs"]
+mod provisioning;
 #[path = "contract/records.rs"]
 mod records;
 #[path = "contract/requests.rs"]
@@ -106,6 +108,7 @@ contract!(
     jobs::completed_jobs_are_deleted_in_one_batch,
     jobs::concurrent_claims_never_share_a_job,
     scim::a_directory_change_writes_entries_records_and_audit_together,
+    provisioning::provisioning_work_is_ordered_per_request_beside_its_notices,
 );
 
 #[tokio::test]

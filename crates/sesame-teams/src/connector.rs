@@ -10,7 +10,9 @@ mod types;
 
 pub use error::{ConnectorError, ConnectorOperation};
 pub use hosts::{AllowedHosts, InvalidHostPattern, ServiceUrl, DEFAULT_ALLOWED_HOSTS};
-pub use types::{ConversationParameters, ConversationResourceResponse, ResourceResponse};
+pub use types::{
+    ConversationParameters, ConversationResourceResponse, ResourceResponse, TeamsChannelAccount,
+};
 
 use crate::http::{describe, read_limited, retry_after_from, ReadError};
 use crate::token::TokenClient;
@@ -32,7 +34,8 @@ const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 /// Cheap to clone: clones share the connection pool and the token cache.
 #[derive(Debug, Clone)]
 pub struct BotConnector {
-    tokens: Arc<TokenClient>,
+    /// `None` only in the loopback development mode, whose local tools take no token.
+    tokens: Option<Arc<TokenClient>>,
     hosts: AllowedHosts,
     http: reqwest::Client,
     call_timeout: Duration,
@@ -58,7 +61,18 @@ impl BotConnector {
         http: reqwest::Client,
     ) -> BotConnector {
         BotConnector {
-            tokens,
+            tokens: Some(tokens),
+            hosts,
+            http,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+        }
+    }
+
+    /// A connector that sends no token, for the loopback development mode: local tools such as
+    /// the Agents Playground play the Connector and take none. Give it loopback hosts only.
+    pub fn without_token(hosts: AllowedHosts, http: reqwest::Client) -> BotConnector {
+        BotConnector {
+            tokens: None,
             hosts,
             http,
             call_timeout: DEFAULT_CALL_TIMEOUT,
@@ -173,6 +187,29 @@ impl BotConnector {
         .await
     }
 
+    /// One member of a conversation with what Teams knows of them (their email and Entra object
+    /// id), for mapping a Teams account to a directory person.
+    pub async fn get_member(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+        member_id: &str,
+    ) -> Result<TeamsChannelAccount, ConnectorError> {
+        let path = format!(
+            "v3/conversations/{}/members/{}",
+            segment(conversation_id)?,
+            segment(member_id)?
+        );
+        self.call(
+            ConnectorOperation::GetMember,
+            Method::GET,
+            service_url,
+            &path,
+            None,
+        )
+        .await
+    }
+
     async fn call<R: DeserializeOwned>(
         &self,
         operation: ConnectorOperation,
@@ -184,12 +221,11 @@ impl BotConnector {
         // The host is checked before a token is even fetched, so a foreign host gets nothing.
         let base = self.hosts.service_url(service_url)?;
         let url = format!("{base}{path}");
-        let token = self.tokens.access_token().await?;
-        let mut request = self
-            .http
-            .request(method, &url)
-            .timeout(self.call_timeout)
-            .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
+        let mut request = self.http.request(method, &url).timeout(self.call_timeout);
+        if let Some(tokens) = &self.tokens {
+            let token = tokens.access_token().await?;
+            request = request.header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
+        }
         if let Some(body) = body {
             request = request
                 .header(CONTENT_TYPE, "application/json; charset=utf-8")
@@ -228,7 +264,9 @@ impl BotConnector {
                 })
             }
             401 => {
-                self.tokens.invalidate().await;
+                if let Some(tokens) = &self.tokens {
+                    tokens.invalidate().await;
+                }
                 return Err(ConnectorError::Unauthorized { operation });
             }
             // A request timeout is the Connector's passing fault, not the call's.

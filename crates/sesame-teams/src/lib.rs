@@ -1,19 +1,27 @@
 //! The Microsoft Teams (Bot Framework) adapter's transport: inbound token verification ([`auth`]),
 //! the bot's client-credentials token ([`token`]), the Bot Connector REST client ([`connector`]),
-//! and typed inbound activities ([`activity`]). See the README for what it must not depend on.
+//! and typed inbound activities ([`activity`]); above it, Adaptive Cards ([`cards`]), who a Teams
+//! user is in the directory ([`people`]), and the notifier ([`notifier`]) that delivers notices
+//! through saved conversations ([`conversations`]). See the README for what it must not depend on.
 #![forbid(unsafe_code)]
 
 pub mod activity;
 pub mod auth;
+pub mod cards;
 pub mod connector;
+pub mod conversations;
 mod http;
 pub mod jwt;
+pub mod notifier;
+pub mod people;
 pub mod token;
 
 pub use activity::{parse_activity, Activity, ActivityError, ActivityKind, ConversationReference};
 pub use auth::{AuthError, AuthFailure, BotAuth, BotAuthConfig, InboundAuth, VerifiedCaller};
 pub use connector::{
     AllowedHosts, BotConnector, ConnectorError, ConversationParameters,
-    ConversationResourceResponse, ResourceResponse,
+    ConversationResourceResponse, ResourceResponse, TeamsChannelAccount,
 };
+pub use conversations::ConversationBook;
+pub use notifier::TeamsNotifier;
 pub use token::{TokenClient, TokenConfig, TokenError};

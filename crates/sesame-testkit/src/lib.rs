@@ -2,7 +2,9 @@
 //! root), on a free port, with a clock the test moves and an outbox the test drains.
 #![forbid(unsafe_code)]
 
+pub mod fake_connector;
 pub mod fake_model;
+pub mod fake_okta;
 pub mod fake_slack;
 pub mod fake_teams;
 pub mod load;
@@ -125,6 +127,26 @@ impl TestApp {
             slack.bot_token(),
             SOCKET_APP_TOKEN,
             slack.base_url(),
+        );
+        Self::spawn_configured(TestDatabase::Sqlite, Vec::new(), &config)
+            .await
+            .expect("SQLite is always available")
+    }
+
+    /// Spawns with Teams configured as `sesame serve` would wire it, against `teams`: inbound
+    /// calls must carry tokens the fake signs, and the notifier delivers to the fake's Connector.
+    pub async fn spawn_with_teams(teams: &fake_teams::FakeTeams) -> TestApp {
+        Self::spawn_with_teams_and(teams, "").await
+    }
+
+    /// [`TestApp::spawn_with_teams`] with more configuration (TOML sections).
+    pub async fn spawn_with_teams_and(teams: &fake_teams::FakeTeams, extra: &str) -> TestApp {
+        let config = format!(
+            "[teams]\napp_id = {:?}\napp_password = {:?}\ntoken_url = {:?}\nopenid_metadata_url = {:?}\nallowed_service_hosts = [\"127.0.0.1\"]\n{extra}",
+            teams.app_id(),
+            fake_teams::DEFAULT_APP_SECRET,
+            teams.token_url(),
+            teams.openid_metadata_url(),
         );
         Self::spawn_configured(TestDatabase::Sqlite, Vec::new(), &config)
             .await

@@ -7,8 +7,10 @@ mod auth;
 mod error;
 mod extract;
 mod ops;
+pub mod portal;
 mod scim;
 pub mod slack;
+pub mod teams;
 
 pub use error::ApiError;
 pub use ops::HttpMetrics;
@@ -29,8 +31,12 @@ pub struct WebState {
     pub public_url: String,
     /// Slack's inbound handlers, when Slack is configured.
     pub slack: Option<std::sync::Arc<slack::SlackInbound>>,
+    /// Teams' inbound handlers, when Teams is configured.
+    pub teams: Option<Arc<teams::TeamsInbound>>,
     /// The bearer token identity providers use for `/scim/v2`; SCIM is off without one.
     pub scim_token: Option<Arc<secrecy::SecretString>>,
+    /// The web portal's sign-in settings and templates.
+    pub portal: Arc<portal::Portal>,
 }
 
 /// The whole HTTP surface.
@@ -39,7 +45,9 @@ pub fn router(state: WebState) -> Router {
         .merge(api::routes())
         .merge(ops::routes())
         .merge(slack::routes())
+        .merge(teams::routes())
         .merge(scim::routes())
+        .merge(portal::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::observe,

@@ -11,6 +11,7 @@
 mod actions;
 mod commands;
 mod events;
+mod extension;
 mod http;
 mod people;
 mod socket;
@@ -39,6 +40,9 @@ pub struct SlackInbound {
     /// The slash command this app answers, such as `/access`.
     command: String,
     people: SlackPeople,
+    /// Whether someone Sesame cannot match is offered to confirm the link in the portal (only
+    /// when the portal has a sign-in).
+    link_offers: bool,
 }
 
 /// The answer to Slack: an empty 200, or a JSON body (a slash command's reply, a modal's
@@ -56,6 +60,7 @@ impl SlackInbound {
         signing_secret: Option<SecretString>,
         portal_url: String,
         command: String,
+        link_offers: bool,
     ) -> Arc<SlackInbound> {
         Arc::new(SlackInbound {
             app,
@@ -64,6 +69,7 @@ impl SlackInbound {
             portal_url,
             command,
             people: SlackPeople::default(),
+            link_offers,
         })
     }
 

@@ -26,16 +26,32 @@ pub struct Application {
     socket_mode: Option<crate::slack::SocketModeTask>,
 }
 
-/// Loads and checks the flows directory, with the matcher's vocabulary extended as configured.
+/// The configured connectors as the application holds them: by name, with the secrets that sign
+/// webhook receivers' callbacks.
+pub fn connector_registry(config: &Config) -> anyhow::Result<sesame_app::ConnectorRegistry> {
+    let built = crate::connectors::build(config)?;
+    let mut registry = sesame_app::ConnectorRegistry::new(built.into_map());
+    for (name, settings) in &config.connectors {
+        if let sesame_connectors::ConnectorSettings::Webhook(webhook) = settings {
+            registry = registry.with_callback_secret(name, webhook.secret.clone());
+        }
+    }
+    Ok(registry)
+}
+
+/// Loads and checks the flows directory (a flow's connector must be configured and accept its
+/// settings), with the matcher's vocabulary extended as configured.
 pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
-    let catalog = Catalog::load_dir(&config.flows.dir).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!(
-            "the flows in {} are not valid:\n  {}",
-            config.flows.dir.display(),
-            lines.join("\n  ")
-        )
-    })?;
+    let connectors = connector_registry(config)?;
+    let catalog =
+        Catalog::load_dir_checked(&config.flows.dir, Some(&connectors)).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "the flows in {} are not valid:\n  {}",
+                config.flows.dir.display(),
+                lines.join("\n  ")
+            )
+        })?;
     Ok(match load_vocabulary(config)? {
         Some(vocabulary) => catalog.with_vocabulary(&vocabulary),
         None => catalog,
@@ -117,6 +133,12 @@ impl Application {
             notifiers.push(slack.notifier.clone());
             summary.push(slack.summary());
         }
+        let teams =
+            crate::teams::TeamsParts::build(config, &catalog, &public_url, listener.local_addr()?)?;
+        if let Some(teams) = &teams {
+            notifiers.push(teams.notifier.clone());
+            summary.push(teams.summary());
+        }
         summary.push(format!(
             "loaded {} flows from {}",
             catalog.len(),
@@ -138,6 +160,7 @@ impl Application {
             clock,
             roles,
             notifiers,
+            connectors: connector_registry(config)?,
         })
         .await?;
         if let Some(url) = &config.matcher.model_url {
@@ -166,13 +189,23 @@ impl Application {
                 path.display()
             ));
         }
-        let slack_inbound = slack.as_ref().map(|parts| parts.inbound(&app));
+        let (portal, portal_summary) =
+            crate::portal::build(&config.portal, &config.oidc, &public_url)?;
+        summary.push(portal_summary);
+        let slack_inbound = slack
+            .as_ref()
+            .map(|parts| parts.inbound(&app, portal.can_sign_in()));
+        let teams_inbound = teams
+            .as_ref()
+            .map(|parts| parts.inbound(&app, portal.can_sign_in()));
         let state = WebState {
             app: app.clone(),
             http: Arc::new(HttpMetrics::default()),
             public_url: public_url.clone(),
             slack: slack_inbound.clone(),
+            teams: teams_inbound,
             scim_token: config.scim.token()?.map(Arc::new),
+            portal: Arc::new(portal),
         };
         let router = sesame_web::router(state);
         let address = listener.local_addr()?;

@@ -60,6 +60,11 @@ enum Command {
     /// Match free text to flows (messages on stdin, one a line), or measure the matcher with
     /// `match eval <labelled.jsonl>`.
     Match(crate::match_cli::MatchArgs),
+    /// The Microsoft Teams app: `teams package` writes the app package to upload to Teams.
+    Teams {
+        #[command(subcommand)]
+        command: crate::teams_package::TeamsCommand,
+    },
     /// Check people's chat identities.
     Identities {
         #[command(subcommand)]
@@ -75,6 +80,14 @@ enum IdentitiesCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print a link (valid for an hour) with which the owner of a chat account confirms, in the
+    /// portal, that the account is theirs.
+    OfferLink {
+        /// slack or teams.
+        platform: String,
+        /// The account id on that platform (a Slack member id such as U012AB3CD).
+        account: String,
     },
 }
 
@@ -164,6 +177,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let app = open_app(&config).await?;
                 crate::identities_cli::check(&config, &app, json).await
             }
+            Command::Identities {
+                command: IdentitiesCommand::OfferLink { platform, account },
+            } => {
+                let app = open_app(&config).await?;
+                crate::portal::offer_link(&config, &app, &platform, &account).await
+            }
+            Command::Teams { command } => crate::teams_package::run(&config, command),
             Command::Config { .. } | Command::Openapi | Command::Match(_) => Ok(ExitCode::SUCCESS),
         }
     })
@@ -219,16 +239,24 @@ async fn wait_for_signal() {
 
 /// Checks everything that can be checked without a database; exits non-zero on any error.
 fn check(config: &Config, flows_only: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    // Flows naming a connector are checked against the configured ones, as `sesame serve` does;
+    // a directory checked on its own is checked for shape only when none are configured.
+    let connectors = crate::application::connector_registry(config)?;
     let (catalog, directory) = match flows_only {
         Some(dir) => {
-            let catalog = Catalog::load_dir(&dir);
+            let registry = (!connectors.is_empty()).then_some(&connectors);
+            let catalog = Catalog::load_dir_checked(
+                &dir,
+                registry.map(|r| r as &dyn sesame_core::flow::ConnectorCheck),
+            );
             (catalog.map_err(|e| (dir, e)), None)
         }
         None => {
             load_vocabulary(config)?;
             let directory = load_directory_file(config)?.map(|f| f.into_directory());
             (
-                Catalog::load_dir(&config.flows.dir).map_err(|e| (config.flows.dir.clone(), e)),
+                Catalog::load_dir_checked(&config.flows.dir, Some(&connectors))
+                    .map_err(|e| (config.flows.dir.clone(), e)),
                 directory,
             )
         }
@@ -289,8 +317,11 @@ fn dangling_references(flow: &sesame_core::Flow, directory: &Directory) -> Vec<S
             }
         }
     }
-    let Fulfillment::Manual(fulfillers) = &flow.fulfillment;
-    if let Fulfillers::Group(g) = fulfillers {
+    let fulfillers = match &flow.fulfillment {
+        Fulfillment::Manual(fulfillers) => Some(fulfillers),
+        Fulfillment::Connector(_) => None,
+    };
+    if let Some(Fulfillers::Group(g)) = fulfillers {
         group(g, "fulfiller");
     }
     let mut users: Vec<&UserId> = flow.owners.iter().collect();
@@ -304,7 +335,7 @@ fn dangling_references(flow: &sesame_core::Flow, directory: &Directory) -> Vec<S
             }
         }
     }
-    if let Fulfillers::Users(u) = fulfillers {
+    if let Some(Fulfillers::Users(u)) = fulfillers {
         users.extend(u);
     }
     for u in users {
@@ -325,6 +356,7 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
         clock: Arc::new(SystemClock),
         roles: Roles::default(),
         notifiers: Vec::new(),
+        connectors: Default::default(),
     })
     .await?;
     if let Some(file) = load_directory_file(config)? {

@@ -27,10 +27,22 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub slack: SlackConfig,
+    /// The Microsoft Teams app (docs/teams.md).
+    #[serde(default)]
+    pub teams: crate::teams::TeamsConfig,
     #[serde(default)]
     pub matcher: MatcherConfig,
     #[serde(default)]
     pub scim: ScimConfig,
+    /// The web portal (docs/portal.md).
+    #[serde(default)]
+    pub portal: crate::portal::PortalConfig,
+    /// OpenID Connect sign-in for the portal (docs/portal.md).
+    #[serde(default)]
+    pub oidc: crate::portal::OidcConfig,
+    /// Provisioning connectors by name, referred to by flows (docs/connectors.md).
+    #[serde(default)]
+    pub connectors: std::collections::BTreeMap<String, sesame_connectors::ConnectorSettings>,
 }
 
 /// SCIM provisioning under `/scim/v2` (docs/scim.md): on when `token` is set. Identity providers
@@ -401,13 +413,20 @@ fn apply_env(
             continue;
         };
         let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
-        if keys.len() != 2 || keys.iter().any(String::is_empty) {
+        let connector = keys.len() == 3 && keys[0] == "connectors";
+        if (keys.len() != 2 && !connector) || keys.iter().any(String::is_empty) {
             bail!("environment variable {name}: expected SESAME__SECTION__KEY");
         }
         let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| toml::Value::String(value.clone()));
+        if connector {
+            // SESAME__CONNECTORS__<NAME>__<KEY>, for connector secrets.
+            crate::connectors::apply_env_override(table, &keys[1], &keys[2], parsed)
+                .with_context(|| format!("environment variable {name}"))?;
+            continue;
+        }
         let section = table
             .entry(keys[0].clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));

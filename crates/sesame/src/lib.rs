@@ -5,10 +5,14 @@
 pub mod application;
 pub mod cli;
 pub mod config;
+pub mod connectors;
 pub mod identities_cli;
 mod match_cli;
 pub mod model;
+pub mod portal;
 pub mod slack;
+pub mod teams;
+pub mod teams_package;
 pub mod telemetry;
 
 pub use application::Application;

@@ -77,13 +77,16 @@ impl SlackParts {
         )
     }
 
-    pub fn inbound(&self, app: &App) -> Arc<SlackInbound> {
+    /// Slack's inbound handlers; `link_offers` when the portal has a sign-in, so that people
+    /// Sesame cannot match can confirm their link there.
+    pub fn inbound(&self, app: &App, link_offers: bool) -> Arc<SlackInbound> {
         SlackInbound::new(
             app.clone(),
             self.api.clone(),
             self.signing_secret.clone(),
             self.portal_url.clone(),
             self.command.clone(),
+            link_offers,
         )
     }
 

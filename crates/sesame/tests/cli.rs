@@ -415,3 +415,52 @@ async fn identities_check_reports_who_cannot_be_reached_and_which_accounts_are_n
         .iter()
         .any(|p| p["problem"] == "account_without_person" && p["account"] == "U0STRANGER"));
 }
+
+#[test]
+fn check_refuses_a_flow_whose_connector_is_not_configured_or_refuses_its_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let flows = dir.path().join("flows");
+    std::fs::create_dir(&flows).unwrap();
+    std::fs::write(
+        flows.join("vpn.yaml"),
+        "id: vpn\nname: VPN\nrequesters: everyone\nfulfillment: { connector: hook, group: vpn }\n",
+    )
+    .unwrap();
+    let write_config = |connectors: &str| {
+        let path = dir.path().join("sesame.toml");
+        let toml = format!(
+            "[database]\nurl = {:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n{connectors}",
+            format!("sqlite://{}", dir.path().join("sesame.db").display()),
+            flows.display().to_string(),
+            sesame_testkit::fixtures()
+                .join("directory.yaml")
+                .display()
+                .to_string(),
+        );
+        std::fs::write(&path, toml).unwrap();
+        path
+    };
+    let out = sesame(&write_config(""), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("vpn.yaml:4:")
+            && err.contains("fulfillment.connector: there is no connector `hook`"),
+        "{err}"
+    );
+    let hook = |keys: &str| {
+        format!(
+            "[connectors.hook]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\n\
+             secret = \"0123456789abcdef-check\"\ntarget_keys = [{keys}]\n"
+        )
+    };
+    let out = sesame(&write_config(&hook("\"app\"")), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("vpn.yaml:4:"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = sesame(&write_config(&hook("\"group\"")), &["check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

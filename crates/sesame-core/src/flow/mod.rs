@@ -6,7 +6,7 @@
 mod parse;
 mod positions;
 
-pub use parse::{parse_flow, FlowError};
+pub use parse::{parse_flow, parse_flow_checked, FlowError};
 pub use positions::Position;
 
 use crate::ids::{FlowId, GroupId, QuestionId, UserId};
@@ -158,12 +158,35 @@ pub struct Condition {
     pub any: Vec<Condition>,
 }
 
-/// How approved access becomes real. Connectors arrive in a later version; manual fulfilment is a task
-/// for a group or list of people.
+/// How approved access becomes real: a task for a group or list of people (`manual`), or a
+/// connector that grants and removes it in the target system without anyone in the loop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fulfillment {
     Manual(Fulfillers),
+    Connector(ConnectorTarget),
+}
+
+/// `fulfillment: { connector: ldap, group: "cn=vpn,..." }`: the connector's name in the
+/// configuration (`[connectors.<name>]`) and the settings it reads, every other key of the block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ConnectorTarget {
+    pub connector: String,
+    pub target: BTreeMap<String, String>,
+}
+
+/// Checks a flow's connector settings against the connectors configured, when flows are loaded
+/// where a registry is available (`sesame serve`, `sesame check` with a configuration). Without
+/// one, flows are checked for shape only and a missing connector is reported when access is
+/// granted.
+pub trait ConnectorCheck {
+    /// What is wrong with `target` for the connector called `connector` (including that no
+    /// connector has that name), in words.
+    fn check_target(
+        &self,
+        connector: &str,
+        target: &BTreeMap<String, String>,
+    ) -> Result<(), String>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]

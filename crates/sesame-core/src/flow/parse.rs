@@ -137,11 +137,25 @@ struct RawStep {
 
 /// Parses and validates one flow file. `file` is only used to name the file in errors.
 pub fn parse_flow(file: &str, text: &str) -> Result<Flow, Vec<FlowError>> {
+    parse_flow_checked(file, text, None)
+}
+
+/// [`parse_flow`], with a `fulfillment: { connector: ... }` block also checked by `connectors`
+/// (the connector exists, and accepts the settings), reported with the block's line like any other
+/// problem.
+pub fn parse_flow_checked(
+    file: &str,
+    text: &str,
+    connectors: Option<&dyn ConnectorCheck>,
+) -> Result<Flow, Vec<FlowError>> {
     let raw: RawFlow = match serde_yaml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => return Err(vec![serde_error(file, &e)]),
     };
-    let mut v = Validator::default();
+    let mut v = Validator {
+        problems: Vec::new(),
+        connectors,
+    };
     let flow = v.flow(raw);
     if v.problems.is_empty() {
         if let Some(flow) = flow {
@@ -187,12 +201,12 @@ fn serde_error(file: &str, e: &serde_yaml::Error) -> FlowError {
     }
 }
 
-#[derive(Default)]
-struct Validator {
+struct Validator<'c> {
     problems: Vec<(String, String)>,
+    connectors: Option<&'c dyn ConnectorCheck>,
 }
 
-impl Validator {
+impl Validator<'_> {
     fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push((path.into(), message.into()));
     }
@@ -809,7 +823,13 @@ impl Validator {
 
     fn fulfillment(&mut self, value: &Value) -> Option<Fulfillment> {
         const EXPECTED: &str =
-            "expected `{ manual: { group: <id> } }` or `{ manual: { users: [<id>, ...] } }`";
+            "expected `{ manual: { group: <id> } }`, `{ manual: { users: [<id>, ...] } }` \
+             or `{ connector: <name>, <setting>: <value>, ... }`";
+        if let Value::Mapping(map) = value {
+            if map.contains_key("connector") {
+                return self.connector_fulfillment(map);
+            }
+        }
         let manual = match value {
             Value::Mapping(map) if map.len() == 1 => match map.get("manual") {
                 Some(Value::Mapping(inner)) if inner.len() == 1 => inner,
@@ -841,6 +861,63 @@ impl Validator {
                 None
             }
         }
+    }
+
+    /// `{ connector: <name>, <key>: <value>, ... }`: every other key is a setting for the connector,
+    /// a scalar kept as text (the connector parses its own settings when they are checked).
+    fn connector_fulfillment(&mut self, map: &serde_yaml::Mapping) -> Option<Fulfillment> {
+        let mut connector = None;
+        let mut target = BTreeMap::new();
+        let problems_before = self.problems.len();
+        for (key, val) in map {
+            let Some(key) = key.as_str() else {
+                self.problem("fulfillment", "setting names must be text");
+                continue;
+            };
+            let path = format!("fulfillment.{key}");
+            if key == "manual" {
+                self.problem(
+                    &path,
+                    "a flow is fulfilled by a connector or by hand, not both",
+                );
+                continue;
+            }
+            let text = match val {
+                Value::String(s) => s.trim().to_owned(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => {
+                    self.problem(
+                        &path,
+                        "expected a single value (text, number or true/false)",
+                    );
+                    continue;
+                }
+            };
+            if key == "connector" {
+                if text.is_empty() {
+                    self.problem(&path, "must name a connector");
+                } else {
+                    connector = Some(text);
+                }
+            } else {
+                target.insert(key.to_owned(), text);
+            }
+        }
+        let connector = connector?;
+        if self.problems.len() > problems_before {
+            return None;
+        }
+        if let Some(check) = self.connectors {
+            if let Err(problem) = check.check_target(&connector, &target) {
+                self.problem("fulfillment.connector", problem);
+                return None;
+            }
+        }
+        Some(Fulfillment::Connector(ConnectorTarget {
+            connector,
+            target,
+        }))
     }
 }
 
@@ -900,3 +977,6 @@ fn default_step_name(approvers: &Approvers) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod connector_tests;

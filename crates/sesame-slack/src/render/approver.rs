@@ -151,7 +151,7 @@ pub fn fulfiller_message(
         .then_literal(" ")
         .then(Mrkdwn::bold(ctx.title_link(request)));
     if let Some(duration) = request.duration {
-        ask = ask.then_escaped(&format!(" for {}", crate::text::human_span(duration)));
+        ask = ask.then_escaped(&format!(" for {}", duration.in_words()));
     }
     let mut body = vec![section(&ask)];
     body.extend(facts_blocks(ctx, request, flow));

@@ -2,7 +2,7 @@
 
 use super::RenderContext;
 use crate::blocks::{fields_sections, Text};
-use crate::text::{format_number, human_span, Mrkdwn, PlainText};
+use crate::text::{format_number, Mrkdwn, PlainText};
 use serde_json::Value;
 use sesame_core::flow::{Flow, QuestionKind};
 use sesame_core::ids::UserId;
@@ -33,6 +33,22 @@ pub(crate) fn status_line(ctx: &RenderContext<'_>, request: &Request) -> Mrkdwn 
             None => Mrkdwn::literal("Waiting for approval"),
         },
         State::Approved => Mrkdwn::literal("Approved"),
+        State::Fulfilling if request.extends.is_some() => {
+            Mrkdwn::literal("Approved; Sesame is extending the access")
+        }
+        State::Fulfilling if request.provisioning.is_some() => {
+            let line = Mrkdwn::literal("Approved; Sesame is granting the access");
+            match request
+                .provisioning
+                .as_ref()
+                .and_then(|p| p.last_error.as_deref())
+            {
+                Some(error) => line
+                    .then_literal(" and keeps trying; the target system answered: ")
+                    .then_escaped(error),
+                None => line,
+            }
+        }
         State::Fulfilling => {
             let fulfillers = request
                 .fulfilment
@@ -161,7 +177,7 @@ pub(crate) fn facts_blocks(
     }
     pairs.extend(answer_pairs(ctx, request, flow));
     if let Some(duration) = request.duration {
-        pairs.push((String::from("Duration"), human_span(duration)));
+        pairs.push((String::from("Duration"), duration.in_words()));
     }
     if let Some(justification) = &request.justification {
         pairs.push((String::from("Justification"), justification.clone()));
@@ -220,7 +236,7 @@ pub(crate) fn answer_text(
             Err(_) => s.clone(),
         },
         (Value::String(s), Some(QuestionKind::Duration { .. })) => {
-            Span::parse(s).map_or_else(|_| s.clone(), human_span)
+            Span::parse(s).map_or_else(|_| s.clone(), Span::in_words)
         }
         (Value::String(s), _) => s.clone(),
         (Value::Array(items), _) => items

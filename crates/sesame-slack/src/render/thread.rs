@@ -59,10 +59,18 @@ pub fn thread_reply(
                 .then(position)
                 .then_literal(")")
         }
-        ThreadEvent::AccessEndingSoon => match request.access_ends_at {
-            Some(at) => Mrkdwn::literal("Access ending soon: it ends ").then(Mrkdwn::date(at)),
-            None => Mrkdwn::literal("Access ending soon"),
-        },
+        ThreadEvent::AccessEndingSoon => {
+            let line = match request.access_ends_at {
+                Some(at) => Mrkdwn::literal("Access ending soon: it ends ").then(Mrkdwn::date(at)),
+                None => Mrkdwn::literal("Access ending soon"),
+            };
+            // While the access is active the requester can extend it or give it up from here.
+            let mut blocks = vec![section(&line)];
+            if matches!(request.state, State::Active { .. }) {
+                blocks.push(super::ending_soon_actions(request));
+            }
+            return Message::new(&line, blocks);
+        }
     };
     Message::new(&line, vec![section(&line)])
 }

@@ -1,4 +1,5 @@
 use super::*;
+use sesame_core::time::Span;
 
 #[test]
 fn escaping_neutralises_every_control_sequence() {
@@ -153,7 +154,7 @@ fn spans_and_numbers_read_naturally() {
         ("90m", "90 minutes"),
         ("61s", "61 seconds"),
     ] {
-        assert_eq!(human_span(Span::parse(span).unwrap()), words, "{span}");
+        assert_eq!(Span::parse(span).unwrap().in_words(), words, "{span}");
     }
     assert_eq!(format_number(8.0), "8");
     assert_eq!(format_number(-2.5), "-2.5");

@@ -189,3 +189,5 @@ include!("shared/records.rs");
 include!("shared/jobs.rs");
 include!("shared/chat.rs");
 include!("shared/scim.rs");
+include!("shared/chat_addresses.rs");
+include!("shared/portal.rs");

@@ -23,7 +23,6 @@ use crate::error::{
 };
 use crate::jobs::{
     bounded_error, ordering_key, Job, JobCounts, JobId, JobRow, JobStatus, NewJob, JOB_COLUMNS,
-    ORDERING_KEY_PREFIX,
 };
 use crate::requests::{
     clamp_limit, ChatMessageRecord, Comment, CommentRow, EncodedTransition, RequestFilter,
@@ -258,6 +257,8 @@ include!("shared/records.rs");
 include!("shared/jobs.rs");
 include!("shared/chat.rs");
 include!("shared/scim.rs");
+include!("shared/chat_addresses.rs");
+include!("shared/portal.rs");
 
 #[cfg(test)]
 mod tests {

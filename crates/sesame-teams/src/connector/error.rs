@@ -15,6 +15,7 @@ pub enum ConnectorOperation {
     UpdateActivity,
     DeleteActivity,
     CreateConversation,
+    GetMember,
 }
 
 impl fmt::Display for ConnectorOperation {
@@ -25,6 +26,7 @@ impl fmt::Display for ConnectorOperation {
             ConnectorOperation::UpdateActivity => "update activity",
             ConnectorOperation::DeleteActivity => "delete activity",
             ConnectorOperation::CreateConversation => "create conversation",
+            ConnectorOperation::GetMember => "get conversation member",
         })
     }
 }

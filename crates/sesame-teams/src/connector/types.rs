@@ -23,6 +23,33 @@ pub struct ConversationResourceResponse {
     pub service_url: Option<String>,
 }
 
+/// A conversation member as Teams describes them (`GET .../members/{id}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamsChannelAccount {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub aad_object_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+}
+
+impl TeamsChannelAccount {
+    /// The email Teams reports, else the sign-in name when it looks like one.
+    pub fn email_address(&self) -> Option<String> {
+        self.email
+            .iter()
+            .chain(self.user_principal_name.iter())
+            .map(|e| e.trim().to_lowercase())
+            .find(|e| e.contains('@'))
+    }
+}
+
 /// What `POST /v3/conversations` takes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -7,7 +7,11 @@
 //! - the Bot Connector at the service URL `http://127.0.0.1:PORT/teams/`: it accepts only tokens it
 //!   issued, creates 1:1 conversations for people who installed the app, records activities per
 //!   conversation (sent, replied, updated, deleted), refuses activities over 100 KB, and fails on
-//!   request (429 with `Retry-After`, any status).
+//!   request (429 with `Retry-After`, any status); it answers `GET .../members/{id}` with each
+//!   person's email and Entra object id, refuses messages over Teams' 28 KB, and writes every
+//!   card it sees to `$SESAME_TEAMS_CARD_DIR` for the Adaptive Cards check (`cards`);
+//! - and Teams itself towards Sesame (`driver`): people with the app installed, and the
+//!   activities Teams posts to `/teams/messages`, signed.
 //!
 //! ```no_run
 //! # async fn example() {
@@ -23,12 +27,16 @@
 //! # }
 //! ```
 
+pub mod cards;
+mod driver;
 mod inbound;
 mod keys;
 mod login;
+mod members;
 mod server;
 mod state;
 
+pub use driver::{Answer, TeamsUser, TENANT};
 pub use inbound::{InboundToken, TokenKey};
 /// The adapter the fake plays against, for tests that name its types.
 pub use sesame_teams;

@@ -34,18 +34,22 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             "/teams/v3/conversations/{conversation}/activities/{activity}",
             post(reply).put(update).delete(delete),
         )
+        .route(
+            "/teams/v3/conversations/{conversation}/members/{member}",
+            get(super::members::get_member),
+        )
         .with_state(shared)
 }
 
 /// What a Bot Connector call answers.
-struct Answer {
+pub(super) struct Answer {
     status: StatusCode,
     body: Value,
     retry_after_secs: Option<u64>,
 }
 
 impl Answer {
-    fn ok(status: StatusCode, body: Value) -> Answer {
+    pub(super) fn ok(status: StatusCode, body: Value) -> Answer {
         Answer {
             status,
             body,
@@ -53,7 +57,7 @@ impl Answer {
         }
     }
 
-    fn error(status: StatusCode, code: &str, message: &str) -> Answer {
+    pub(super) fn error(status: StatusCode, code: &str, message: &str) -> Answer {
         Answer::ok(
             status,
             json!({ "error": { "code": code, "message": message } }),
@@ -63,7 +67,7 @@ impl Answer {
 
 /// Authentication, size, JSON and injected failures, shared by every Connector operation; then
 /// `operation` runs on the parsed body, and the call is recorded.
-fn connector_call(
+pub(super) fn connector_call(
     shared: &Shared,
     method: &str,
     path: String,
@@ -205,6 +209,14 @@ async fn create_conversation(
                     "The bot is not installed in the user's personal scope.",
                 );
             }
+            // Teams keeps one 1:1 chat per person and bot: asking again returns it.
+            if let Some(existing) = state
+                .conversations
+                .values()
+                .find(|c| c.member.as_deref() == Some(member))
+            {
+                return Answer::ok(StatusCode::CREATED, json!({ "id": existing.id }));
+            }
             let id = format!("a:fake-{member}");
             state
                 .conversations
@@ -262,6 +274,9 @@ fn post_activity(
     if !state.conversations.contains_key(conversation) {
         return conversation_not_found();
     }
+    if let Some(refusal) = super::cards::check_message(&activity) {
+        return refusal;
+    }
     let id = state.next_id();
     state
         .activities
@@ -303,6 +318,9 @@ async fn update(
         }
         if !state.conversations.contains_key(&conversation) {
             return conversation_not_found();
+        }
+        if let Some(refusal) = super::cards::check_message(&activity) {
+            return refusal;
         }
         match find(state, &conversation, &activity_id) {
             Some(existing) => {

@@ -63,6 +63,8 @@ pub(super) struct FakeState {
     /// `user id -> tenant id` for people who installed the app.
     pub(super) installed: BTreeMap<String, String>,
     pub(super) conversations: BTreeMap<String, FakeConversation>,
+    /// Teams accounts by user id (`29:…`), as `GET .../members/{id}` answers.
+    pub(super) members: BTreeMap<String, Value>,
     /// Per conversation, in posting order.
     pub(super) activities: BTreeMap<String, Vec<FakeActivity>>,
     pub(super) injected: VecDeque<InjectedFailure>,
@@ -85,6 +87,7 @@ impl FakeState {
             rotated: false,
             installed: BTreeMap::new(),
             conversations: BTreeMap::new(),
+            members: BTreeMap::new(),
             activities: BTreeMap::new(),
             injected: VecDeque::new(),
             calls: Vec::new(),

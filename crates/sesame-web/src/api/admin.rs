@@ -87,6 +87,7 @@ pub async fn outbox(
                 payload: match &j.payload {
                     JobPayload::Notice(n) => serde_json::to_value(n).unwrap_or_default(),
                     JobPayload::Timer(t) => serde_json::to_value(t).unwrap_or_default(),
+                    JobPayload::Provision(p) => serde_json::to_value(p).unwrap_or_default(),
                 },
                 run_at: j.run_at.to_rfc3339(),
                 attempts: j.attempts,

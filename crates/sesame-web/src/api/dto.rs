@@ -220,6 +220,32 @@ pub struct FulfilmentView {
     pub note: Option<String>,
 }
 
+/// Fulfilment by a connector: what the target system last said, and when access was put in place
+/// and removed.
+#[derive(Serialize, ToSchema)]
+pub struct ProvisioningView {
+    /// The connector's name in the configuration.
+    pub connector: String,
+    /// The work the target system accepted and reports on later, if any.
+    pub reference: Option<String>,
+    pub granted_at: Option<String>,
+    pub removed_at: Option<String>,
+    /// The target system's last error while an attempt keeps failing; null once one succeeds.
+    pub last_error: Option<String>,
+    /// Failed attempts since the last success.
+    pub failures: u32,
+}
+
+/// Extend active access: a new request through the flow's approvals.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendBody {
+    /// How much longer, such as `7d`; the flow's default when absent, at most its maximum.
+    pub duration: Option<String>,
+    /// Why, shown to the approvers.
+    pub reason: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct OutcomeView {
     pub by: String,
@@ -250,6 +276,12 @@ pub struct RequestView {
     pub access_starts_at: Option<String>,
     pub access_ends_at: Option<String>,
     pub outcome: Option<OutcomeView>,
+    /// For flows fulfilled by a connector.
+    pub provisioning: Option<ProvisioningView>,
+    /// The request whose access this one extends, for an extension.
+    pub extends: Option<i64>,
+    /// The extensions that moved this request's end.
+    pub extended_by: Vec<i64>,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
@@ -327,6 +359,16 @@ impl RequestView {
                 at: time(o.at),
                 reason: o.reason.clone(),
             }),
+            provisioning: r.provisioning.as_ref().map(|p| ProvisioningView {
+                connector: p.connector.clone(),
+                reference: p.reference.clone(),
+                granted_at: p.granted_at.map(time),
+                removed_at: p.removed_at.map(time),
+                last_error: p.last_error.clone(),
+                failures: p.failures,
+            }),
+            extends: r.extends.map(|n| n.0),
+            extended_by: r.extended_by.iter().map(|n| n.0).collect(),
             created_at: time(r.created_at),
             updated_at: time(r.updated_at),
             version: r.version,

@@ -2,8 +2,10 @@
 
 mod admin;
 mod catalog;
+mod connectors;
 mod directory;
 pub mod dto;
+mod extend;
 mod requests;
 
 use crate::WebState;
@@ -31,6 +33,11 @@ pub fn routes() -> Router<WebState> {
         )
         .route("/api/v1/requests/{number}/fail", post(requests::fail))
         .route("/api/v1/requests/{number}/revoke", post(requests::revoke))
+        .route("/api/v1/requests/{number}/extend", post(extend::extend))
+        .route(
+            "/api/v1/connectors/{name}/callback",
+            post(connectors::callback),
+        )
         .route(
             "/api/v1/requests/{number}/comments",
             get(requests::comments).post(requests::add_comment),
@@ -52,6 +59,7 @@ pub fn routes() -> Router<WebState> {
         catalog::me, catalog::catalog, catalog::flow,
         requests::create, requests::list, requests::get, requests::approve, requests::deny, requests::cancel,
         requests::complete, requests::fail, requests::revoke, requests::comments, requests::add_comment, requests::audit,
+        extend::extend, connectors::callback,
         admin::audit, admin::outbox, admin::retry,
         directory::users, directory::put_user, directory::groups, directory::put_group,
     ),

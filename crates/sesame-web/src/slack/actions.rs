@@ -14,8 +14,8 @@ use sesame_slack::inbound::{Action, BlockActions, Interaction};
 use sesame_slack::modal::CALLBACK_ID;
 use sesame_slack::render::{
     deny_modal, fail_modal, info_modal, parse_request_action_value, parse_step_action_value,
-    typed_text_of_block, APPROVE_ACTION, CANCEL_ACTION, COMPLETE_ACTION, DENY_ACTION, FAIL_ACTION,
-    PICK_FLOW_ACTION, START_FLOW_ACTION,
+    typed_text_of_block, APPROVE_ACTION, CANCEL_ACTION, COMPLETE_ACTION, DENY_ACTION,
+    EXTEND_ACTION, FAIL_ACTION, PICK_FLOW_ACTION, RELINQUISH_ACTION, START_FLOW_ACTION,
 };
 use std::sync::Arc;
 
@@ -176,6 +176,14 @@ impl SlackInbound {
                     )
                     .await
                 }
+                Err(e) => Err(e.to_string()),
+            },
+            EXTEND_ACTION => match parse_request_action_value(value) {
+                Ok(number) => self.open_extend_modal(&reply_to, &who, number).await,
+                Err(e) => Err(e.to_string()),
+            },
+            RELINQUISH_ACTION => match parse_request_action_value(value) {
+                Ok(number) => self.relinquish(&who, number).await,
                 Err(e) => Err(e.to_string()),
             },
             _ => Ok(()),

@@ -22,7 +22,8 @@ use sesame_slack::modal::{
 };
 use sesame_slack::render::{
     flow_suggestions, info_modal, parse_request_action_value, parse_step_action_value,
-    reason_from_state, DENY_CALLBACK_ID, FAIL_CALLBACK_ID, PICK_FLOW_ACTION, REASON_BLOCK,
+    reason_from_state, DENY_CALLBACK_ID, EXTEND_CALLBACK_ID, FAIL_CALLBACK_ID, PICK_FLOW_ACTION,
+    REASON_BLOCK,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -157,6 +158,7 @@ impl SlackInbound {
                 let command = Command::FailFulfilment { reason };
                 self.decision_from_modal(&who, number, command).await
             }
+            EXTEND_CALLBACK_ID => self.submit_extension(&who, view).await,
             _ => Ack::Empty,
         }
     }

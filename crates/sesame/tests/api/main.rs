@@ -953,9 +953,15 @@ async fn my_requests_include_those_filed_for_someone_else() {
     app.stop().await;
 }
 
+mod fulfilment;
 mod matching;
 mod scim;
 mod slack_delivery;
+mod slack_extension;
 mod slack_inbound;
 mod socket_mode;
+mod teams_approvals;
+mod teams_inbound;
+mod teams_security;
+mod teams_support;
 mod teams_transport;

@@ -785,7 +785,7 @@ fn each_kind_of_bad_input_names_file_line_column_problem_and_expectation() {
             "fulfillment",
             4,
             "fulfillment",
-            "expected `{ manual: { group: <id> } }` or `{ manual: { users: [<id>, ...] } }`",
+            "expected `{ manual: { group: <id> } }`, `{ manual: { users: [<id>, ...] } }` or `{ connector: <name>, <setting>: <value>, ... }`",
         ),
         case(
             "fulfillers naming nobody",

@@ -62,7 +62,7 @@ fn push_jobs<'args>(st: &mut Statements<'args>, request: i64, jobs: &'args [NewJ
     st.next("INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at) ")
         .push_values(jobs, |mut row, job| {
             row.push_bind(request)
-                .push_bind(job.ordered.then(|| ordering_key(request)))
+                .push_bind(job.key_prefix.map(|prefix| ordering_key(prefix, request)))
                 .push_bind(job.kind)
                 .push_bind(job.payload.as_str())
                 .push_bind(job.run_at)

@@ -22,7 +22,7 @@
 
 use super::{
     db, is_check_violation, is_unique_violation, EncodedTransition, JobId, Pool, StoreError,
-    Transaction, DB, ORDERING_KEY_PREFIX,
+    Transaction, DB,
 };
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
@@ -54,7 +54,7 @@ INSERT INTO audit (request_number, at, actor, kind, detail)
     FROM json_each(?) ORDER BY key;
 INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at)
     SELECT (SELECT MAX(number) FROM requests),
-           CASE WHEN value ->> 0 THEN ? || (SELECT MAX(number) FROM requests) END,
+           value ->> 0 || (SELECT MAX(number) FROM requests),
            value ->> 1, value ->> 2, value ->> 3, value ->> 4
     FROM json_each(?) ORDER BY key;
 RELEASE sesame_write;";
@@ -77,7 +77,7 @@ INSERT INTO request_people (user_id, request_number)
 INSERT INTO audit (request_number, at, actor, kind, detail)
     SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY key;
 INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at)
-    SELECT ?, CASE WHEN value ->> 0 THEN ? || ? END, value ->> 1, value ->> 2, value ->> 3, value ->> 4
+    SELECT ?, value ->> 0 || ?, value ->> 1, value ->> 2, value ->> 3, value ->> 4
     FROM json_each(?) ORDER BY key;
 DELETE FROM jobs WHERE id = ?;
 RELEASE sesame_write;";
@@ -115,15 +115,7 @@ impl Rows {
             encoded
                 .jobs
                 .iter()
-                .map(|j| {
-                    json!([
-                        i64::from(j.ordered),
-                        j.kind,
-                        j.payload,
-                        j.run_at,
-                        j.created_at
-                    ])
-                })
+                .map(|j| json!([j.key_prefix, j.kind, j.payload, j.run_at, j.created_at]))
                 .collect::<Vec<_>>(),
         );
         Rows {
@@ -255,7 +247,6 @@ async fn write_one(tx: &mut Transaction<'static, DB>, write: &Write) -> Outcome 
                 .bind(rows.duties.as_str())
                 .bind(rows.people.as_str())
                 .bind(rows.audit.as_str())
-                .bind(ORDERING_KEY_PREFIX)
                 .bind(rows.jobs.as_str())
                 .fetch_all(&mut **tx)
                 .await
@@ -282,7 +273,6 @@ async fn write_one(tx: &mut Transaction<'static, DB>, write: &Write) -> Outcome 
                 .bind(number)
                 .bind(rows.audit.as_str())
                 .bind(number)
-                .bind(ORDERING_KEY_PREFIX)
                 .bind(number)
                 .bind(rows.jobs.as_str())
                 .bind(completes_job.map(|j| j.0))
