@@ -76,22 +76,10 @@ impl SlackInbound {
     /// What to say to `who` about `typed`: the confident match with its reason, a Continue button
     /// and the other flows; or, when the matcher abstains, the flows to pick from, best first.
     async fn match_message(&self, who: &Principal, typed: &str) -> Message {
-        let flows = self.app.requestable_flows(who);
-        let outcome = self.app.match_text_reranked(&flows, typed).await;
-        let by_id = |id: &sesame_core::FlowId| flows.iter().find(|f| &f.id == id);
-        // Ranked flows first, then the rest in catalog order, so the list reads best-first.
-        let mut ordered: Vec<&Flow> = outcome
-            .ranked
-            .iter()
-            .filter_map(|s| by_id(&s.flow))
-            .collect();
-        for flow in &flows {
-            if !ordered.iter().any(|f| f.id == flow.id) {
-                ordered.push(flow);
-            }
-        }
-        match outcome.proposal().and_then(by_id) {
-            Some(flow) => match_reply(flow, &outcome.why, &ordered, typed),
+        let offer = self.app.match_offer(who, typed).await;
+        let ordered: Vec<&Flow> = offer.flows.iter().collect();
+        match offer.proposed() {
+            Some(flow) => match_reply(flow, &offer.why, &ordered, typed),
             None => flow_picker(&ordered, Some(typed)),
         }
     }

@@ -183,7 +183,7 @@ pub fn detail(
         "created": time(request.created_at),
         "updated": time(request.updated_at),
         "justification": request.justification,
-        "duration": request.duration.map(|d| d.to_string()),
+        "duration": request.duration.map(|d| d.in_words()),
         "starts": request.access_starts_at.map(time),
         "ends": request.access_ends_at.map(time),
         "answers": answers,
