@@ -20,7 +20,9 @@ pub use menu::{
     flow_picker, help_card, link_offer_card, match_reply, my_requests_card, notice_card,
     welcome_card,
 };
-pub use request::{approver_card, fulfiller_card, removal_card, requester_card, RenderContext};
+pub use request::{
+    admin_alert_card, approver_card, fulfiller_card, removal_card, requester_card, RenderContext,
+};
 pub use updates::{update_card, Update};
 
 use serde_json::{json, Map, Value};

@@ -22,7 +22,7 @@ use crate::conversations::ConversationBook;
 use delivery::Delivery;
 use sesame_core::events::Notice;
 use sesame_core::flow::Flow;
-use sesame_core::ids::{FlowId, UserId};
+use sesame_core::ids::{FlowId, GroupId, UserId};
 use sesame_core::ports::{deliver_to_each, DeliveryContext, DeliveryError, Notifier};
 use sesame_core::request::{Request, StepStatus};
 use std::sync::Arc;
@@ -44,6 +44,8 @@ pub struct TeamsNotifier {
     portal_base_url: String,
     flows: FlowLookup,
     book: Arc<dyn ConversationBook>,
+    /// Members of these groups get problems that need an administrator in their own chat.
+    admin_groups: Vec<GroupId>,
 }
 
 impl TeamsNotifier {
@@ -58,7 +60,15 @@ impl TeamsNotifier {
             portal_base_url,
             flows,
             book,
+            admin_groups: Vec::new(),
         }
+    }
+
+    /// Sends problems that need an administrator to the members of `groups` (the configuration's
+    /// `[access] admin_groups`) who can be reached on Teams.
+    pub fn with_admin_groups(mut self, groups: Vec<GroupId>) -> TeamsNotifier {
+        self.admin_groups = groups;
+        self
     }
 }
 
@@ -82,6 +92,7 @@ impl Notifier for TeamsNotifier {
             directory: context.directory,
             log: context.log,
             flow: (self.flows)(&request.flow.id),
+            admin_groups: &self.admin_groups,
         };
         delivery.notice(notice).await
     }
@@ -173,9 +184,35 @@ impl Delivery<'_> {
             }
             Notice::AdminAttention { problem } => {
                 tracing::warn!(request = request.number.0, %problem, "needs an administrator");
-                Ok(())
+                // One card per administrator and change of the request, so a notice delivered
+                // again edits the card instead of repeating it.
+                let purpose = format!("admin:{}", request.version);
+                let admins = self.admins();
+                deliver_to_each(&admins, |admin| {
+                    let purpose = purpose.as_str();
+                    async move {
+                        self.show(admin, purpose, |d, _, _| d.admin_alert_card(problem))
+                            .await
+                            .map(drop)
+                    }
+                })
+                .await
             }
         }
+    }
+
+    /// The active members of the administrator groups, each once.
+    fn admins(&self) -> Vec<UserId> {
+        let mut admins: Vec<UserId> = Vec::new();
+        for group in self.admin_groups {
+            for member in self.directory.members(group) {
+                let active = self.directory.user(member).is_some_and(|u| u.active);
+                if active && !admins.contains(member) {
+                    admins.push(member.clone());
+                }
+            }
+        }
+        admins
     }
 
     fn fulfillers(&self) -> &[UserId] {

@@ -84,7 +84,7 @@ pub fn load_directory_file(config: &Config) -> anyhow::Result<Option<DirectoryFi
     Ok(Some(file))
 }
 
-fn group_ids(names: &[String], what: &str) -> anyhow::Result<Vec<GroupId>> {
+pub(crate) fn group_ids(names: &[String], what: &str) -> anyhow::Result<Vec<GroupId>> {
     names
         .iter()
         .map(|n| GroupId::new(n.clone()).with_context(|| format!("access.{what}")))

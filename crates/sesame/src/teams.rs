@@ -164,12 +164,17 @@ impl TeamsParts {
         let book = Arc::new(AppConversationBook::default());
         let catalog = Arc::new(catalog.clone());
         let flows: FlowLookup = Arc::new(move |id| catalog.get(id.as_str()).cloned());
-        let notifier = Arc::new(TeamsNotifier::new(
-            connector.clone(),
-            portal_url.to_owned(),
-            flows,
-            book.clone(),
-        ));
+        let admin_groups =
+            crate::application::group_ids(&config.access.admin_groups, "admin_groups")?;
+        let notifier = Arc::new(
+            TeamsNotifier::new(
+                connector.clone(),
+                portal_url.to_owned(),
+                flows,
+                book.clone(),
+            )
+            .with_admin_groups(admin_groups),
+        );
         Ok(Some(TeamsParts {
             notifier,
             auth,

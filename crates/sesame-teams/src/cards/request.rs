@@ -349,6 +349,20 @@ pub fn removal_card(ctx: &RenderContext<'_>, request: &Request) -> Card {
     card
 }
 
+/// A problem only an administrator can solve (a step nobody can approve, an approver who left, a
+/// connector that keeps failing), for the administrators' own chats.
+pub fn admin_alert_card(ctx: &RenderContext<'_>, request: &Request, problem: &str) -> Card {
+    let mut card = Card::new(&format!("{} needs an administrator", request.title()));
+    card.body = vec![
+        rich(&[
+            Run::attention("Needs an administrator: "),
+            ctx.title_link(request),
+        ]),
+        rich(&[Run::plain(problem)]),
+    ];
+    card
+}
+
 fn refresh(users: &[String], data: Value) -> Option<Value> {
     let users: Vec<&String> = users.iter().take(MAX_REFRESH_USERS).collect();
     (!users.is_empty()).then(|| {

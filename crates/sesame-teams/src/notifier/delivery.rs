@@ -5,14 +5,14 @@
 use super::NAME;
 use crate::activity::ConversationReference;
 use crate::cards::{
-    approver_card, fulfiller_card, removal_card, requester_card, update_card, Card, RenderContext,
-    Update,
+    admin_alert_card, approver_card, fulfiller_card, removal_card, requester_card, update_card,
+    Card, RenderContext, Update,
 };
 use crate::connector::{BotConnector, ConnectorError};
 use crate::conversations::ConversationBook;
 use sesame_core::directory::Directory;
 use sesame_core::flow::Flow;
-use sesame_core::ids::UserId;
+use sesame_core::ids::{GroupId, UserId};
 use sesame_core::ports::{DeliveryError, MessageLog, PostedMessage};
 use sesame_core::request::Request;
 
@@ -24,6 +24,7 @@ pub(super) struct Delivery<'a> {
     pub(super) directory: &'a Directory,
     pub(super) log: &'a dyn MessageLog,
     pub(super) flow: Option<Flow>,
+    pub(super) admin_groups: &'a [GroupId],
 }
 
 impl Delivery<'_> {
@@ -75,6 +76,10 @@ impl Delivery<'_> {
                 None,
             )
         })
+    }
+
+    pub(super) fn admin_alert_card(&self, problem: &str) -> Card {
+        self.render(|ctx| admin_alert_card(ctx, self.request, problem))
     }
 
     pub(super) fn removal_card(&self) -> Card {

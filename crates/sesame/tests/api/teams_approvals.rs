@@ -350,3 +350,62 @@ async fn reminders_escalations_and_ending_access_arrive_as_replies() {
     assert_eq!(request.state, State::Revoked);
     teams.app.assert_nothing_owed().await;
 }
+
+#[tokio::test]
+async fn problems_for_administrators_reach_their_own_chats_once() {
+    let teams = start().await;
+    let ada = teams.fake.person("ada", "ada@example.com");
+    teams
+        .fake
+        .send(&teams.app.base_url, &teams.fake.install(&ada))
+        .await;
+    super::teams_support::eventually("Ada's welcome", || {
+        (!teams.fake.cards(&ada.conversation).is_empty()).then_some(())
+    })
+    .await;
+    let number = filed(&teams).await;
+    // Both facilities people leave, so the second step will have nobody to approve it.
+    let admin = teams.app.token("ada").await;
+    for (id, name) in [("fran", "Fran Facilities"), ("fred", "Fred Facilities")] {
+        let gone = json!({ "email": format!("{id}@example.com"), "display_name": name,
+                           "manager": "carol", "groups": ["employees", "facilities"], "active": false });
+        let put = teams
+            .app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/directory/users/{id}"),
+                Some(&admin),
+                Some(gone),
+            )
+            .await;
+        assert_eq!(put.status, reqwest::StatusCode::NO_CONTENT);
+    }
+    let carol = teams.app.token("carol").await;
+    teams
+        .app
+        .post(
+            &format!("/api/v1/requests/{}/approve", number.0),
+            &carol,
+            json!({}),
+        )
+        .await;
+    teams.app.drain_outbox().await;
+    let alert = activity_saying(&teams.fake, &ada.conversation, "Needs an administrator");
+    let shown = text_of(&alert.body);
+    assert!(
+        shown.contains(&format!("Carpark access #{}", number.0)),
+        "{shown}"
+    );
+    let alerts = |conversation: &str| {
+        teams
+            .fake
+            .cards(conversation)
+            .iter()
+            .filter(|c| text_of(c).contains("Needs an administrator"))
+            .count()
+    };
+    assert_eq!(alerts(&ada.conversation), 1);
+    assert_eq!(alerts(&teams.alice.conversation), 0, "only administrators");
+    teams.app.drain_outbox().await;
+    assert_eq!(alerts(&ada.conversation), 1, "once per change");
+}
