@@ -31,6 +31,9 @@ pub const JUSTIFICATION_BLOCK: &str = "sesame_justification";
 pub const JUSTIFICATION_ACTION: &str = "sesame_justification";
 pub const DURATION_BLOCK: &str = "sesame_duration";
 pub const DURATION_ACTION: &str = "sesame_duration";
+/// Who the request is for, in flows that allow asking for someone else; empty means oneself.
+pub const REQUESTER_BLOCK: &str = "sesame_for";
+pub const REQUESTER_ACTION: &str = "sesame_for";
 const QUESTION_BLOCK_PREFIX: &str = "q_";
 
 /// Common choices for a duration, offered up to the allowed maximum. A list, not a text field: a
@@ -99,6 +102,7 @@ impl ModalPlan {
     fn new(flow: &Flow, prefill: &Prefill, answers_so_far: &Answers) -> Self {
         let intro = intro_blocks(flow);
         let footer: Vec<Input> = [
+            requester_input(flow),
             duration_input(flow, prefill),
             justification_input(flow, prefill),
         ]
@@ -318,6 +322,37 @@ fn duration_select(
         options,
         initial.map(duration_option),
     )
+}
+
+/// "For someone else?", in flows that allow it. Empty means the person filling it in.
+fn requester_input(flow: &Flow) -> Option<Input> {
+    if !flow.allow_requests_for_others {
+        return None;
+    }
+    Some(Input {
+        block_id: String::from(REQUESTER_BLOCK),
+        label: PlainText::new("For someone else?"),
+        element: users_select(
+            REQUESTER_ACTION,
+            &PlainText::new("Leave empty for yourself"),
+            None,
+        ),
+        optional: true,
+        hint: Some(PlainText::new(
+            "The request and the access are theirs; their approvers decide.",
+        )),
+        dispatch_action: false,
+    })
+}
+
+/// The Slack user picked in "For someone else?", if any.
+pub fn picked_requester(values: &Value) -> Option<&str> {
+    values
+        .get(REQUESTER_BLOCK)?
+        .get(REQUESTER_ACTION)?
+        .get("selected_user")?
+        .as_str()
+        .filter(|id| !id.is_empty())
 }
 
 fn duration_input(flow: &Flow, prefill: &Prefill) -> Option<Input> {

@@ -183,12 +183,33 @@ impl SlackInbound {
             return replace_with("This flow was removed while you were filling it in.");
         };
         let values = view.state_values();
+        // Someone else picked in "For someone else?" must be a person Sesame knows; picking
+        // oneself is the same as leaving it empty.
+        let on_behalf_of = match sesame_slack::modal::picked_requester(&values) {
+            None => None,
+            Some(slack_id) => match self.directory_id_of(slack_id).await {
+                Some(person) if person != who.user.as_str() => Some(person),
+                Some(_) => None,
+                None => {
+                    return inline_error(
+                        sesame_slack::modal::REQUESTER_BLOCK,
+                        "Sesame cannot find this person in its directory.",
+                    )
+                }
+            },
+        };
         let people = self.people_picked(&flow, &values).await;
         let raw = parse_submission(&flow, &values, |slack_id| people.get(slack_id).cloned());
         let client_key = format!("slack-view:{}", view.id);
         match self
             .app
-            .submit(who, flow.id.as_str(), None, raw.clone(), Some(&client_key))
+            .submit(
+                who,
+                flow.id.as_str(),
+                on_behalf_of.as_deref(),
+                raw.clone(),
+                Some(&client_key),
+            )
             .await
         {
             Ok(_) => {
@@ -199,6 +220,11 @@ impl SlackInbound {
             }
             Err(AppError::Domain(DomainError::InvalidSubmission(errors))) => {
                 Ack::Json(errors_response(&flow, &raw, &errors))
+            }
+            // Asking for someone who may not have this (or a flow that does not allow it): said
+            // next to the person, so the rest of the form is kept.
+            Err(AppError::Domain(DomainError::NotAllowed(why))) if on_behalf_of.is_some() => {
+                inline_error(sesame_slack::modal::REQUESTER_BLOCK, &why)
             }
             Err(e) => replace_with(&say(&e)),
         }

@@ -979,3 +979,73 @@ async fn problems_that_need_an_administrator_are_posted_to_their_channel() {
     app.assert_nothing_owed().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_for_someone_else_is_theirs_when_the_flow_allows_it() {
+    let (slack, app, driver) = slack_and_app().await;
+    driver
+        .event(json!({"type": "app_home_opened", "user": "U0ALICE", "tab": "home"}))
+        .await;
+    let home = eventually("Alice's home tab", || slack.published_home("U0ALICE")).await;
+    let payload = driver.block_actions(
+        "U0ALICE",
+        &slack.trigger_id(),
+        ClickedIn::Home { view_id: &home.id },
+        json!({"action_id": "sesame_pick_flow", "block_id": "home", "type": "static_select",
+               "selected_option": {"value": "prod-db", "text": {"type": "plain_text", "text": "Production database write"}}}),
+    );
+    assert_eq!(driver.interaction(&payload).await.status, StatusCode::OK);
+    let modal = eventually("the prod-db modal", || modals(&slack).pop()).await;
+    let shown = serde_json::to_string(&modal.view).unwrap();
+    assert!(shown.contains("For someone else?"), "{shown}");
+    let values = |for_whom: &str| {
+        json!({
+            "q_ticket": {"sesame_answer": {"type": "plain_text_input", "value": "INC-9"}},
+            "sesame_for": {"sesame_for": {"type": "users_select", "selected_user": for_whom}},
+            "sesame_duration": {"sesame_duration": {"type": "static_select", "selected_option": {"value": "4h"}}},
+            "sesame_justification": {"sesame_justification": {"type": "plain_text_input", "value": "Bob is on call tonight"}}
+        })
+    };
+
+    // Someone Sesame does not know is refused next to the field, and nothing is created.
+    let refused = driver
+        .interaction(&driver.view_submission("U0ALICE", &modal, values("U0STRANGER")))
+        .await;
+    assert_eq!(
+        refused.body["response_action"], "errors",
+        "{:?}",
+        refused.body
+    );
+    assert!(refused.body["errors"]["sesame_for"].is_string());
+    assert!(requests_of(&app, "alice").await.is_empty());
+
+    // For Bob: the request is Bob's, filed by Alice.
+    let done = driver
+        .interaction(&driver.view_submission("U0ALICE", &modal, values("U0BOB")))
+        .await;
+    assert_eq!(done.body["response_action"], "clear", "{:?}", done.body);
+    let bobs = requests_of(&app, "bob").await;
+    assert_eq!(bobs.len(), 1, "{bobs:?}");
+    assert_eq!(bobs[0]["requester"], "bob");
+    assert_eq!(bobs[0]["submitted_by"], "alice");
+}
+
+#[tokio::test]
+async fn flows_that_do_not_allow_it_never_ask_for_whom() {
+    let (slack, _app, driver) = slack_and_app().await;
+    driver
+        .event(json!({"type": "app_home_opened", "user": "U0ALICE", "tab": "home"}))
+        .await;
+    let home = eventually("Alice's home tab", || slack.published_home("U0ALICE")).await;
+    let payload = driver.block_actions(
+        "U0ALICE",
+        &slack.trigger_id(),
+        ClickedIn::Home { view_id: &home.id },
+        json!({"action_id": "sesame_pick_flow", "block_id": "home", "type": "static_select",
+               "selected_option": {"value": "carpark", "text": {"type": "plain_text", "text": "Carpark access"}}}),
+    );
+    assert_eq!(driver.interaction(&payload).await.status, StatusCode::OK);
+    let modal = eventually("the carpark modal", || modals(&slack).pop()).await;
+    let shown = serde_json::to_string(&modal.view).unwrap();
+    assert!(!shown.contains("sesame_for"), "{shown}");
+}
