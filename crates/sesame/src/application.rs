@@ -41,10 +41,12 @@ pub fn connector_registry(config: &Config) -> anyhow::Result<sesame_app::Connect
 
 /// Loads and checks the flows directory (a flow's connector must be configured and accept its
 /// settings), with the matcher's vocabulary extended as configured.
-pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
-    let connectors = connector_registry(config)?;
+pub fn load_catalog(
+    config: &Config,
+    connectors: &sesame_app::ConnectorRegistry,
+) -> anyhow::Result<Catalog> {
     let catalog =
-        Catalog::load_dir_checked(&config.flows.dir, Some(&connectors)).map_err(|errors| {
+        Catalog::load_dir_checked(&config.flows.dir, Some(connectors)).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow::anyhow!(
                 "the flows in {} are not valid:\n  {}",
@@ -126,7 +128,9 @@ impl Application {
         mut notifiers: Vec<Arc<dyn Notifier>>,
     ) -> anyhow::Result<Application> {
         let mut summary = Vec::new();
-        let catalog = load_catalog(config)?;
+        // Built once: the flows are checked against the same connectors the worker will use.
+        let connectors = connector_registry(config)?;
+        let catalog = load_catalog(config, &connectors)?;
         let public_url = config.server.public_url();
         let slack = crate::slack::SlackParts::build(config, &catalog, &public_url)?;
         if let Some(slack) = &slack {
@@ -160,7 +164,7 @@ impl Application {
             clock,
             roles,
             notifiers,
-            connectors: connector_registry(config)?,
+            connectors,
         })
         .await?;
         if let Some(url) = &config.matcher.model_url {

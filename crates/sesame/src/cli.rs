@@ -426,7 +426,8 @@ async fn explain(
     as_user: &str,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(config)?;
+    let connectors = crate::application::connector_registry(config)?;
+    let catalog = load_catalog(config, &connectors)?;
     let flow = catalog.get(flow_id).with_context(|| {
         format!(
             "there is no flow `{flow_id}` in {}",
