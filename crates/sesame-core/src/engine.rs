@@ -12,8 +12,8 @@ use crate::flow::{Flow, Fulfillment};
 use crate::ids::{RequestNumber, UserId};
 use crate::policy::{self, condition_holds, resolve_approvers, resolve_fulfillers, ConditionInput};
 use crate::request::{
-    Decision, FlowSnapshot, FulfilmentProgress, Outcome, ProvisioningProgress, Request, State,
-    StepProgress, StepStatus,
+    Decision, FulfilmentProgress, Outcome, ProvisioningProgress, Request, State, StepProgress,
+    StepStatus,
 };
 use crate::time::{Span, Timestamp};
 use serde_json::json;
@@ -432,32 +432,15 @@ pub fn submit(
     policy::may_request(flow, &requester, directory).map_err(DomainError::NotAllowed)?;
     let checked = check_submission(flow, &submission.answers, directory)
         .map_err(DomainError::InvalidSubmission)?;
-    let request = Request {
-        number: RequestNumber(0),
-        flow: FlowSnapshot::from(flow),
-        requester: requester.clone(),
-        submitted_by: filer.clone(),
-        answers: checked.answers,
-        justification: checked.justification,
-        duration: checked.duration,
-        state: State::Submitted,
-        steps: flow
-            .approval
-            .iter()
-            .cloned()
-            .map(StepProgress::new)
-            .collect(),
-        fulfilment: None,
-        access_starts_at: None,
-        access_ends_at: None,
-        outcome: None,
-        provisioning: None,
-        extends: None,
-        extended_by: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
+    let request = Request::filed(
+        flow,
+        requester.clone(),
+        filer.clone(),
+        checked.answers,
+        checked.justification,
+        checked.duration,
+        now,
+    );
     let on_behalf = requester != filer;
     let detail = json!({
         "flow": flow.id,

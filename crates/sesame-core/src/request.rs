@@ -273,6 +273,46 @@ impl Duty {
 }
 
 impl Request {
+    /// A request just filed, before it is numbered and stored: no step started, nothing decided.
+    /// Every way of filing one (a submission, an extension) starts here, so a new field has one
+    /// place to get its starting value.
+    pub fn filed(
+        flow: &Flow,
+        requester: UserId,
+        submitted_by: UserId,
+        answers: Answers,
+        justification: Option<String>,
+        duration: Option<Span>,
+        now: Timestamp,
+    ) -> Request {
+        Request {
+            number: RequestNumber(0),
+            flow: FlowSnapshot::from(flow),
+            requester,
+            submitted_by,
+            answers,
+            justification,
+            duration,
+            state: State::Submitted,
+            steps: flow
+                .approval
+                .iter()
+                .cloned()
+                .map(StepProgress::new)
+                .collect(),
+            fulfilment: None,
+            access_starts_at: None,
+            access_ends_at: None,
+            outcome: None,
+            provisioning: None,
+            extends: None,
+            extended_by: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
     /// "Carpark access #117".
     pub fn title(&self) -> String {
         format!("{} {}", self.flow.name, self.number)

@@ -2,11 +2,33 @@
 //! and how it is taken away again (by a connector, or by the fulfillers).
 
 use super::{Change, ACCESS_WARNING_DAY, ACCESS_WARNING_HOUR};
+use crate::events::Actor;
 use crate::events::{Notice, Provision, Timer, TimerKind};
-use crate::request::State;
+use crate::request::{Outcome, State};
 use crate::time::Timestamp;
 
 impl Change<'_> {
+    /// Closes the fulfilment by Sesame itself (a connector's answer, an applied extension),
+    /// noting what the target system said.
+    pub(super) fn close_fulfilment(&mut self, note: &str) {
+        let now = self.now;
+        if let Some(f) = self.request.fulfilment.as_mut() {
+            f.finished_at = Some(now);
+            f.note = Some(note.to_owned());
+        }
+    }
+
+    /// Ends the request as failed by Sesame itself, with `error` as the reason people see.
+    pub(super) fn fail_by_system(&mut self, error: &str) {
+        self.close_fulfilment(error);
+        self.request.state = State::Failed;
+        self.request.outcome = Some(Outcome {
+            by: Actor::System.label(),
+            at: self.now,
+            reason: Some(error.to_owned()),
+        });
+    }
+
     /// Access is in place from now: active until the end of the requested duration (with its
     /// expiry and warnings), or fulfilled for good when the flow has no duration. Returns the end.
     pub(super) fn start_access(&mut self) -> Option<Timestamp> {

@@ -10,7 +10,7 @@ use crate::events::{Actor, Provision};
 use crate::flow::Flow;
 use crate::ids::RequestNumber;
 use crate::policy;
-use crate::request::{FlowSnapshot, FulfilmentProgress, Outcome, Request, State, StepProgress};
+use crate::request::{FulfilmentProgress, Request, State};
 use crate::time::{Span, Timestamp};
 use serde_json::json;
 
@@ -87,32 +87,16 @@ pub fn extend(
         return Err(field("justification", "a reason is required"));
     }
     policy::may_request(flow, &original.requester, directory).map_err(DomainError::NotAllowed)?;
-    let request = Request {
-        number: RequestNumber(0),
-        flow: FlowSnapshot::from(flow),
-        requester: original.requester.clone(),
-        submitted_by: filer.clone(),
-        answers: original.answers.clone(),
-        justification: reason,
-        duration: Some(duration),
-        state: State::Submitted,
-        steps: flow
-            .approval
-            .iter()
-            .cloned()
-            .map(StepProgress::new)
-            .collect(),
-        fulfilment: None,
-        access_starts_at: None,
-        access_ends_at: None,
-        outcome: None,
-        provisioning: None,
-        extends: Some(original.number),
-        extended_by: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        version: 0,
-    };
+    let mut request = Request::filed(
+        flow,
+        original.requester.clone(),
+        filer.clone(),
+        original.answers.clone(),
+        reason,
+        Some(duration),
+        now,
+    );
+    request.extends = Some(original.number);
     let detail = json!({
         "flow": flow.id,
         "requester": original.requester,
@@ -192,11 +176,7 @@ pub(super) fn applied(
     if change.request.state != State::Fulfilling {
         return Err(DomainError::Outlived);
     }
-    let now = change.now;
-    if let Some(f) = change.request.fulfilment.as_mut() {
-        f.finished_at = Some(now);
-        f.note = Some(answer.clone());
-    }
+    change.close_fulfilment(&answer);
     change.request.state = State::Fulfilled;
     change.system_event(
         "extension_applied",
@@ -213,17 +193,7 @@ pub(super) fn failed(change: &mut Change<'_>, error: String) -> Result<(), Domai
     if change.request.state != State::Fulfilling {
         return Err(DomainError::Outlived);
     }
-    let now = change.now;
-    if let Some(f) = change.request.fulfilment.as_mut() {
-        f.finished_at = Some(now);
-        f.note = Some(error.clone());
-    }
-    change.request.state = State::Failed;
-    change.request.outcome = Some(Outcome {
-        by: Actor::System.label(),
-        at: now,
-        reason: Some(error.clone()),
-    });
+    change.fail_by_system(&error);
     change.system_event(
         "extension_failed",
         json!({ "extends": original, "error": error }),

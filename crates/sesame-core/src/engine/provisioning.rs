@@ -4,7 +4,7 @@
 
 use super::{Change, DomainError};
 use crate::events::{Actor, Notice, Provision, Timer, TimerKind};
-use crate::request::{Outcome, State};
+use crate::request::State;
 use crate::time::{Span, Timestamp};
 use serde_json::json;
 
@@ -128,10 +128,7 @@ fn granted(
         p.last_error = None;
         p.failures = 0;
     }
-    if let Some(f) = change.request.fulfilment.as_mut() {
-        f.finished_at = Some(now);
-        f.note = Some(answer.clone());
-    }
+    change.close_fulfilment(&answer);
     let until = change.start_access();
     change.system_event(
         "access_granted",
@@ -176,20 +173,10 @@ fn grant_failed(
 /// Ends a fulfilling request as failed with the target system's error: the requester is told (the
 /// request changed) and so are the administrators.
 fn fail_request(change: &mut Change<'_>, name: &str, error: String) {
-    let now = change.now;
     if let Some(p) = change.request.provisioning.as_mut() {
         p.last_error = Some(error.clone());
     }
-    if let Some(f) = change.request.fulfilment.as_mut() {
-        f.finished_at = Some(now);
-        f.note = Some(error.clone());
-    }
-    change.request.state = State::Failed;
-    change.request.outcome = Some(Outcome {
-        by: Actor::System.label(),
-        at: now,
-        reason: Some(error.clone()),
-    });
+    change.fail_by_system(&error);
     change.system_event(
         "fulfilment_failed",
         json!({ "connector": name, "error": error }),
