@@ -8,18 +8,21 @@
 //! one transaction.
 
 use crate::message_log::StoreMessageLog;
+use crate::ports::DeliveryError;
 use crate::{App, AppError};
 use rand::Rng;
 use sesame_core::engine::Command;
 use sesame_core::{RequestNumber, Timestamp};
-use sesame_store::{Job, JobId, JobPayload};
+use sesame_store::{Job, JobId, JobPayload, JobStatus};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::watch;
 
 /// Attempts before a job is given up as dead.
 pub const MAX_ATTEMPTS: u32 = 12;
-/// How long a claimed job is reserved for its worker; a crashed worker's jobs return after this.
+/// How long a claimed job is reserved for its worker unless configured otherwise
+/// ([`App::set_job_lease`]); a crashed worker's jobs return after this, or at once when a Sesame
+/// on the same host finds the worker's process gone.
 pub const LEASE_MILLIS: i64 = 60_000;
 const BATCH: u32 = 128;
 /// How many claimed jobs run at once.
@@ -37,6 +40,13 @@ pub struct Outcome {
     pub done: usize,
     pub retried: usize,
     pub dead: usize,
+}
+
+/// How a job that did not simply finish was recorded.
+enum Settled {
+    Done,
+    Retried,
+    Dead,
 }
 
 pub(crate) enum JobResult {
@@ -60,6 +70,37 @@ pub(crate) enum JobResult {
     Dead(String),
 }
 
+impl JobResult {
+    /// What a delivery's outcome means for its job; `attempts` counts this one.
+    pub(crate) fn from_delivery(outcome: Result<(), DeliveryError>, attempts: u32) -> JobResult {
+        match outcome {
+            Ok(()) => JobResult::Done,
+            Err(DeliveryError::Retry { after, reason }) => JobResult::Retry {
+                after: after.unwrap_or_else(|| backoff(attempts)),
+                reason,
+            },
+            Err(DeliveryError::Deferred { after, reason }) => JobResult::Deferred { after, reason },
+            Err(DeliveryError::Permanent(reason)) => JobResult::Dead(reason),
+        }
+    }
+
+    fn named(self, notifier: &str) -> JobResult {
+        let name = |reason: String| format!("{notifier}: {reason}");
+        match self {
+            JobResult::Retry { after, reason } => JobResult::Retry {
+                after,
+                reason: name(reason),
+            },
+            JobResult::Deferred { after, reason } => JobResult::Deferred {
+                after,
+                reason: name(reason),
+            },
+            JobResult::Dead(reason) => JobResult::Dead(name(reason)),
+            other => other,
+        }
+    }
+}
+
 /// Exponential backoff from 2 s up to 1 h, with jitter so retries from many jobs spread out.
 pub(crate) fn backoff(attempts: u32) -> Duration {
     let base = 2u64.saturating_pow(attempts.min(12)).min(3600);
@@ -73,8 +114,23 @@ impl App {
         let now = self.now();
         let jobs = self
             .store()
-            .claim_jobs(worker, now, LEASE_MILLIS, BATCH)
+            .claim_jobs(worker, now, self.lease_millis(), BATCH)
             .await?;
+        self.run_claimed(jobs, now).await
+    }
+
+    /// Claims and runs only the chat jobs due now: the replies people are waiting for (tests that
+    /// leave notices and timers to `run_jobs_once` run this lane in the background).
+    pub async fn run_chat_jobs_once(&self, worker: &str) -> Result<Outcome, AppError> {
+        let now = self.now();
+        let jobs = self
+            .store()
+            .claim_chat_jobs(worker, now, self.lease_millis(), BATCH)
+            .await?;
+        self.run_claimed(jobs, now).await
+    }
+
+    async fn run_claimed(&self, jobs: Vec<Job>, now: Timestamp) -> Result<Outcome, AppError> {
         let mut outcome = Outcome {
             claimed: jobs.len(),
             ..Outcome::default()
@@ -83,36 +139,11 @@ impl App {
         for (job, result) in self.run_concurrently(jobs).await {
             match result {
                 JobResult::Done => done.push(job.id),
-                JobResult::Consumed => outcome.done += 1,
-                JobResult::Retry { after, reason } if job.attempts < MAX_ATTEMPTS => {
-                    tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
-                    let at =
-                        Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
-                    self.store().retry_job(job.id, &reason, at).await?;
-                    self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
-                    outcome.retried += 1;
-                }
-                JobResult::RetryAlways { after, reason } => {
-                    tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
-                    let at =
-                        Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
-                    self.store().retry_job(job.id, &reason, at).await?;
-                    self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
-                    outcome.retried += 1;
-                }
-                JobResult::Deferred { after, reason } => {
-                    tracing::info!(job = job.id.0, %reason, "job deferred by a rate limit");
-                    let at =
-                        Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2));
-                    self.store().defer_job(job.id, &reason, at).await?;
-                    outcome.retried += 1;
-                }
-                JobResult::Retry { reason, .. } | JobResult::Dead(reason) => {
-                    tracing::error!(job = job.id.0, attempts = job.attempts, %reason, "job given up");
-                    self.store().bury_job(job.id, &reason).await?;
-                    self.metrics().jobs_dead.fetch_add(1, Ordering::Relaxed);
-                    outcome.dead += 1;
-                }
+                other => match self.settle_failure(&job, other, now).await? {
+                    Settled::Done => outcome.done += 1,
+                    Settled::Retried => outcome.retried += 1,
+                    Settled::Dead => outcome.dead += 1,
+                },
             }
         }
         if !done.is_empty() {
@@ -123,6 +154,67 @@ impl App {
             .jobs_done
             .fetch_add(outcome.done as u64, Ordering::Relaxed);
         Ok(outcome)
+    }
+
+    /// Records one job's result (a job run outside a claimed batch, see [`App::owe_now`]).
+    pub(crate) async fn settle(&self, job: &Job, result: JobResult) {
+        let settled = match result {
+            JobResult::Done => self
+                .store()
+                .complete_jobs(&[job.id])
+                .await
+                .map(|()| Settled::Done)
+                .map_err(AppError::from),
+            other => self.settle_failure(job, other, self.now()).await,
+        };
+        match settled {
+            Ok(Settled::Done) => {
+                self.metrics().jobs_done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(_) => {}
+            // The lease runs out and the dispatcher tries again: nothing is lost.
+            Err(e) => {
+                tracing::warn!(job = job.id.0, error = %e, "a job's outcome was not recorded")
+            }
+        }
+    }
+
+    /// Records a result other than [`JobResult::Done`].
+    async fn settle_failure(
+        &self,
+        job: &Job,
+        result: JobResult,
+        now: Timestamp,
+    ) -> Result<Settled, AppError> {
+        let at = |after: Duration| {
+            Timestamp(now.0 + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2))
+        };
+        match result {
+            JobResult::Done | JobResult::Consumed => Ok(Settled::Done),
+            JobResult::Retry { after, reason } if job.attempts < MAX_ATTEMPTS => {
+                tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
+                self.store().retry_job(job.id, &reason, at(after)).await?;
+                self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
+                Ok(Settled::Retried)
+            }
+            JobResult::RetryAlways { after, reason } => {
+                tracing::warn!(job = job.id.0, attempts = job.attempts, %reason, "job failed; will retry");
+                self.store().retry_job(job.id, &reason, at(after)).await?;
+                self.metrics().jobs_retried.fetch_add(1, Ordering::Relaxed);
+                Ok(Settled::Retried)
+            }
+            JobResult::Deferred { after, reason } => {
+                tracing::info!(job = job.id.0, %reason, "job deferred by a rate limit");
+                self.store().defer_job(job.id, &reason, at(after)).await?;
+                Ok(Settled::Retried)
+            }
+            JobResult::Retry { reason, .. } | JobResult::Dead(reason) => {
+                tracing::error!(job = job.id.0, attempts = job.attempts, %reason, "job given up");
+                self.store().bury_job(job.id, &reason).await?;
+                self.metrics().jobs_dead.fetch_add(1, Ordering::Relaxed);
+                Ok(Settled::Dead)
+            }
+        }
     }
 
     /// Runs claimed jobs up to [`DELIVERY_CONCURRENCY`] at a time, starting the next as soon as
@@ -160,63 +252,63 @@ impl App {
             .collect()
     }
 
-    async fn run_job(&self, job: &Job) -> JobResult {
+    pub(crate) async fn run_job(&self, job: &Job) -> JobResult {
         match &job.payload {
             JobPayload::Notice(notice) => {
                 let Some(number) = job.request else {
                     return JobResult::Dead(String::from("a notice without a request"));
                 };
-                if self.inner.notifiers.is_empty() {
-                    // No chat platform is configured, so there is nobody to tell and nothing to
-                    // render: the notice is done without reading the request.
-                    tracing::debug!(
-                        request = number.0,
-                        notice = notice.kind(),
-                        "no notifier configured"
-                    );
-                    return JobResult::Done;
-                }
-                let request = match self.store().request(number).await {
-                    Ok(Some(r)) => r,
-                    Ok(None) => return JobResult::Dead(format!("request {number} does not exist")),
-                    Err(e) => {
-                        return JobResult::Retry {
-                            after: backoff(job.attempts),
-                            reason: e.to_string(),
-                        }
+                match self.inner.notifiers.as_slice() {
+                    [] => {
+                        // No chat platform is configured, so there is nobody to tell and nothing
+                        // to render: the notice is done without reading the request.
+                        tracing::debug!(
+                            request = number.0,
+                            notice = notice.kind(),
+                            "no notifier configured"
+                        );
+                        JobResult::Done
                     }
-                };
-                let directory = self.directory();
-                for notifier in &self.inner.notifiers {
-                    let log =
-                        StoreMessageLog::new(self.store().clone(), notifier.name(), self.now());
-                    let context = crate::ports::DeliveryContext {
-                        directory: &directory,
-                        log: &log,
-                        overviews: self,
-                    };
-                    match notifier.deliver(&request, notice, &context).await {
-                        Ok(()) => {}
-                        Err(crate::ports::DeliveryError::Retry { after, reason }) => {
-                            let after = after.unwrap_or_else(|| backoff(job.attempts));
-                            return JobResult::Retry {
-                                after,
-                                reason: format!("{}: {reason}", notifier.name()),
-                            };
-                        }
-                        Err(crate::ports::DeliveryError::Deferred { after, reason }) => {
-                            return JobResult::Deferred {
-                                after,
-                                reason: format!("{}: {reason}", notifier.name()),
-                            };
-                        }
-                        Err(crate::ports::DeliveryError::Permanent(reason)) => {
-                            return JobResult::Dead(format!("{}: {reason}", notifier.name()));
+                    [only] => self.deliver(job, number, notice, only.as_ref()).await,
+                    several => {
+                        // One job per notifier from here on, so that each platform succeeds,
+                        // retries or dies on its own.
+                        let names: Vec<&str> = several.iter().map(|n| n.name()).collect();
+                        match self
+                            .store()
+                            .split_notice(job.id, number, notice, &names, self.now())
+                            .await
+                        {
+                            Ok(()) => {
+                                self.wake_dispatcher();
+                                JobResult::Consumed
+                            }
+                            Err(e) => JobResult::Retry {
+                                after: backoff(job.attempts),
+                                reason: e.to_string(),
+                            },
                         }
                     }
                 }
-                JobResult::Done
             }
+            JobPayload::NoticeTo { notifier, notice } => {
+                let Some(number) = job.request else {
+                    return JobResult::Dead(String::from("a notice without a request"));
+                };
+                let found = self
+                    .inner
+                    .notifiers
+                    .iter()
+                    .find(|n| n.name() == notifier.as_str());
+                match found {
+                    Some(found) => self.deliver(job, number, notice, found.as_ref()).await,
+                    None => {
+                        tracing::info!(request = number.0, %notifier, "a notice for a notifier that is no longer configured");
+                        JobResult::Done
+                    }
+                }
+            }
+            JobPayload::Chat(work) => self.run_chat(job, work, job.attempts).await,
             JobPayload::Provision(work) => self.run_provision(job, *work).await,
             JobPayload::Timer(kind) => {
                 let Some(number) = job.request else {
@@ -238,6 +330,36 @@ impl App {
         }
     }
 
+    /// Delivers one notice through one notifier, rendered from the request as it is now.
+    async fn deliver(
+        &self,
+        job: &Job,
+        number: RequestNumber,
+        notice: &sesame_core::Notice,
+        notifier: &dyn crate::ports::Notifier,
+    ) -> JobResult {
+        let request = match self.store().request(number).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return JobResult::Dead(format!("request {number} does not exist")),
+            Err(e) => {
+                return JobResult::Retry {
+                    after: backoff(job.attempts),
+                    reason: e.to_string(),
+                }
+            }
+        };
+        let directory = self.directory();
+        let log = StoreMessageLog::new(self.store().clone(), notifier.name(), self.now());
+        let context = crate::ports::DeliveryContext {
+            directory: &directory,
+            log: &log,
+            overviews: self,
+            attempt: job.attempts,
+        };
+        let outcome = notifier.deliver(&request, notice, &context).await;
+        JobResult::from_delivery(outcome, job.attempts).named(notifier.name())
+    }
+
     /// Fires one timer. `Ok(true)`: the request changed and the job was removed with that change;
     /// `Ok(false)`: the timer was outlived and the caller removes the job.
     async fn fire_timer(
@@ -253,6 +375,7 @@ impl App {
     /// Runs the worker until `shutdown` turns true. The job in hand is finished first, so stopping
     /// never abandons work half done (and anything unclaimed stays in the outbox for next time).
     pub async fn run_dispatcher(&self, worker: String, mut shutdown: watch::Receiver<bool>) {
+        self.take_back_dead_leases().await;
         let mut last_directory_check = self.now();
         let mut last_inbound_pruning = Timestamp(0);
         loop {
@@ -295,6 +418,35 @@ impl App {
         }
     }
 
+    /// Ends the leases held by processes on this host that are gone (a Sesame killed and started
+    /// again), so their jobs run now instead of when the lease runs out. Leases of other hosts
+    /// are left alone: from here there is no telling whether they live.
+    pub async fn take_back_dead_leases(&self) {
+        let holders = match self.store().lease_holders().await {
+            Ok(holders) => holders,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read who holds leases");
+                return;
+            }
+        };
+        let me = &self.inner.worker;
+        for holder in holders {
+            let dead = crate::worker::WorkerId::parse(&holder)
+                .is_some_and(|other| me.is_dead_neighbour(&other));
+            if !dead {
+                continue;
+            }
+            match self.store().release_leases(&holder).await {
+                Ok(n) => {
+                    tracing::info!(worker = %holder, jobs = n, "took back the jobs of a process that is gone")
+                }
+                Err(e) => {
+                    tracing::warn!(worker = %holder, error = %e, "could not take back a dead process's jobs")
+                }
+            }
+        }
+    }
+
     /// Forgets the de-duplication keys of inbound chat traffic once no platform would repeat it:
     /// Slack retries an event for about an hour, so a day is ample, and the table stays small.
     pub async fn forget_old_inbound_keys(&self) {
@@ -316,5 +468,20 @@ impl App {
         let requeued = self.store().requeue_job(JobId(id), self.now()).await?;
         self.wake_dispatcher();
         Ok(requeued)
+    }
+
+    /// The outbox's jobs with `status`, oldest first (administrators' view of undelivered work).
+    pub async fn outbox(&self, status: JobStatus, limit: u32) -> Result<Vec<Job>, AppError> {
+        Ok(self.store().jobs(status, limit).await?)
+    }
+
+    /// How many jobs wait and how many were given up, for metrics.
+    pub async fn outbox_counts(&self) -> Result<sesame_store::JobCounts, AppError> {
+        Ok(self.store().job_counts().await?)
+    }
+
+    /// Whether the database answers, for readiness checks.
+    pub async fn database_ready(&self) -> Result<(), AppError> {
+        Ok(self.store().ping().await?)
     }
 }

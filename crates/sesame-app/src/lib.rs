@@ -8,6 +8,7 @@
 pub use sesame_core::ports;
 
 pub mod catalog;
+pub mod chat;
 pub mod chat_addresses;
 pub mod chat_links;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod requests;
 pub mod scim;
 pub mod sessions;
 pub mod tokens;
+pub mod worker;
 
 pub use catalog::Catalog;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -35,7 +37,7 @@ pub use provisioning::CallbackOutcome;
 pub use requests::{Principal, RequestScope};
 
 use sesame_core::{Directory, GroupId};
-use sesame_store::Store;
+
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
 
@@ -73,6 +75,14 @@ struct Inner {
     reranker: RwLock<Option<matching::ModelReranking>>,
     /// Serialises provisioning (SCIM) changes in this process: each reads, changes and writes.
     scim_lock: tokio::sync::Mutex<()>,
+    /// This process, as the holder of job leases.
+    worker: worker::WorkerId,
+    /// How long a claimed job is reserved for its worker, in milliseconds.
+    lease_millis: std::sync::atomic::AtomicI64,
+    /// The chat platforms' workers for their owed calls, by platform.
+    chat_workers: RwLock<Vec<Arc<dyn chat::ChatWorker>>>,
+    /// Owed chat calls running right after their commit ([`App::owe_now`]).
+    run_now: Arc<tokio::sync::Semaphore>,
 }
 
 /// How to build an [`App`].
@@ -106,6 +116,10 @@ impl App {
                 evidence: RwLock::new(sesame_core::matcher::Evidence::default()),
                 reranker: RwLock::new(None),
                 scim_lock: tokio::sync::Mutex::new(()),
+                worker: worker::WorkerId::current(),
+                lease_millis: std::sync::atomic::AtomicI64::new(dispatcher::LEASE_MILLIS),
+                chat_workers: RwLock::new(Vec::new()),
+                run_now: Arc::new(tokio::sync::Semaphore::new(chat::RUN_NOW_LIMIT)),
             }),
         };
         app.reload_directory().await?;
@@ -113,8 +127,43 @@ impl App {
         Ok(app)
     }
 
-    pub fn store(&self) -> &Store {
+    /// The database. Only this crate talks to it; tests read it through
+    /// [`App::store_for_tests`].
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The database, for tests that look behind the use cases (the `test-support` feature).
+    #[cfg(feature = "test-support")]
+    pub fn store_for_tests(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Closes the database cleanly (at shutdown, after the last use).
+    pub async fn close(&self) {
+        self.inner.store.close().await;
+    }
+
+    /// This process's name as a holder of job leases (`host:pid:start`).
+    pub fn worker_name(&self) -> String {
+        self.inner.worker.to_string()
+    }
+
+    /// How long a claimed job is reserved for its worker (`[server] job_lease_seconds`). After a
+    /// crash, the jobs wait this long unless a Sesame on the same host takes them back first.
+    pub fn set_job_lease(&self, lease: std::time::Duration) {
+        let millis = i64::try_from(lease.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1000);
+        self.inner
+            .lease_millis
+            .store(millis, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn lease_millis(&self) -> i64 {
+        self.inner
+            .lease_millis
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn catalog(&self) -> Arc<Catalog> {
@@ -172,5 +221,6 @@ pub(crate) fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_,
 /// The stored records adapters and the web layer read, re-exported so that they depend on the
 /// application and never on the store.
 pub use sesame_store::{
-    AuditFilter, AuditRecord, Comment, Job, JobPayload, JobStatus, TokenRecord,
+    AuditFilter, AuditRecord, ChatMessageRecord, Comment, Job, JobCounts, JobPayload, JobStatus,
+    Store, StoreError, TokenRecord,
 };

@@ -49,10 +49,11 @@ impl MessageLog for StoreMessageLog {
             .chat_message(request, self.platform, recipient, purpose)
             .await
             .map_err(delivery_error)?;
-        Ok(found.map(|(channel, ts)| PostedMessage {
+        Ok(found.map(|(channel, ts, digest)| PostedMessage {
             platform: self.platform.to_owned(),
             channel,
             ts,
+            digest,
         }))
     }
 
@@ -71,6 +72,7 @@ impl MessageLog for StoreMessageLog {
                 purpose,
                 &message.channel,
                 &message.ts,
+                message.digest.as_deref(),
                 self.now,
             )
             .await

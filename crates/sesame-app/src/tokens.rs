@@ -124,6 +124,11 @@ impl App {
         self.principal(&user)
     }
 
+    /// Every API token, active or not, without secrets.
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, AppError> {
+        Ok(self.store().list_tokens().await?)
+    }
+
     pub async fn revoke_token(&self, id: i64, by: &Actor) -> Result<bool, AppError> {
         let now = self.now();
         let audit = AuditEvent::new(now, by, "token_revoked", json!({ "token": id }));

@@ -7,6 +7,7 @@ use crate::flow::{DurationPolicy, Flow, Justification, Question, QuestionKind};
 use crate::ids::QuestionId;
 use crate::time::Span;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Answers as stored: one normalised JSON value per question that was asked and answered.
@@ -321,3 +322,44 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// The answers that decide which questions show (read the same way on every chat surface), normalised the way `check_submission` stores them
+/// (booleans, numbers as floating point, canonical durations) so that `shown_if` compares like with
+/// like. Answers that do not parse count as not given.
+pub fn visible_answers(flow: &Flow, raw: &RawSubmission) -> Answers {
+    let mut answers = Answers::new();
+    for question in &flow.questions {
+        let Some(given) = raw.answers.get(question.id.as_str()) else {
+            continue;
+        };
+        let text = given.as_str().map(str::trim).filter(|t| !t.is_empty());
+        let normalised = match &question.kind {
+            QuestionKind::Boolean => match given {
+                Value::Bool(b) => Some(Value::Bool(*b)),
+                _ => text.and_then(|t| match t {
+                    "true" => Some(Value::Bool(true)),
+                    "false" => Some(Value::Bool(false)),
+                    _ => None,
+                }),
+            },
+            QuestionKind::Number { .. } => match given {
+                Value::Number(n) => n.as_f64(),
+                _ => text.and_then(|t| t.parse::<f64>().ok()),
+            }
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+            QuestionKind::Duration { .. } => text
+                .and_then(|t| Span::parse(t).ok())
+                .map(|s| Value::String(s.to_string())),
+            QuestionKind::MultiSelect { .. } => given
+                .as_array()
+                .filter(|items| !items.is_empty())
+                .map(|_| given.clone()),
+            _ => text.map(|t| Value::String(t.to_owned())),
+        };
+        if let Some(value) = normalised {
+            answers.insert(question.id.clone(), value);
+        }
+    }
+    answers
+}

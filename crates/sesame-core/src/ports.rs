@@ -74,6 +74,10 @@ pub struct DeliveryContext<'a> {
     pub directory: &'a Directory,
     pub log: &'a dyn MessageLog,
     pub overviews: &'a dyn Overviews,
+    /// Which attempt this is (1 for the first). Attempts held back by a rate limit or pacing are
+    /// not counted, so above 1 an earlier attempt got as far as calling the platform and its
+    /// outcome may be unknown (a crash or a timeout before the post was recorded).
+    pub attempt: u32,
 }
 
 /// What one person's overview shows: what they may request, their requests, and what waits for
@@ -101,6 +105,21 @@ pub struct PostedMessage {
     pub channel: String,
     /// The platform's message id (Slack's `ts`).
     pub ts: String,
+    /// A digest of what the message last showed ([`content_digest`]), so that an edit that would
+    /// change nothing is not sent: every edit spends a rate-limited call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// A short digest of rendered content, for [`PostedMessage::digest`]. FNV-1a over the bytes: not
+/// for security, only to tell "the same as last time" cheaply and stably across restarts.
+pub fn content_digest(rendered: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in rendered {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 /// The messages a notifier posted, one per (request, recipient, purpose). The application keeps it

@@ -8,7 +8,8 @@
 
 mod submission;
 
-pub use submission::{errors_response, parse_submission, suggest_options, visible_answers};
+pub use sesame_core::answers::visible_answers;
+pub use submission::{errors_response, parse_submission, suggest_options};
 
 use crate::blocks::{
     context, datepicker, external_select, multi_external_select, multi_static_select, number_input,

@@ -97,6 +97,7 @@ impl Notifier for SlackNotifier {
             directory: context.directory,
             log: context.log,
             flow: (self.flows)(&request.flow.id),
+            earlier_attempt_unknown: context.attempt > 1,
         };
         delivery.notice(notice).await?;
         delivery.refresh_homes(notice, context.overviews).await;

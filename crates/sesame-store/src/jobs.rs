@@ -9,7 +9,7 @@
 //! ordering key.
 
 use crate::error::{encode_error, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sesame_core::{Notice, Provision, RequestNumber, Timer, TimerKind, Timestamp};
 use std::fmt;
 
@@ -29,10 +29,36 @@ impl fmt::Display for JobId {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobPayload {
+    /// A notice for every notifier: written with the change that owes it, and split into one
+    /// [`JobPayload::NoticeTo`] per notifier when more than one is configured.
     Notice(Notice),
+    /// A notice for one notifier, so that each platform succeeds, retries or dies on its own.
+    NoticeTo {
+        notifier: String,
+        notice: Notice,
+    },
     Timer(TimerKind),
     /// Work for the provisioning worker (a connector's grant or removal, an extension).
     Provision(Provision),
+    /// A call a chat platform owes someone outside any request's notices: the reply to a message,
+    /// a modal, a home tab.
+    Chat(ChatJob),
+}
+
+/// Work a chat adapter does later, committed before the call it makes: the store and the
+/// application never look inside `work`; the adapter registered for `platform` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatJob {
+    pub platform: String,
+    pub work: serde_json::Value,
+}
+
+/// A job that runs as soon as it is committed, by the process that wrote it: the lease it is
+/// written with keeps other workers off it while that process lives.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub worker: &'a str,
+    pub until: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -110,6 +136,22 @@ impl NewJob {
         })
     }
 
+    pub fn notice_to(notifier: &str, notice: &Notice, now: Timestamp) -> Result<Self, StoreError> {
+        #[derive(Serialize)]
+        struct Encoded<'a> {
+            notifier: &'a str,
+            notice: &'a Notice,
+        }
+        Ok(NewJob {
+            kind: "notice_to",
+            payload: serde_json::to_string(&Encoded { notifier, notice })
+                .map_err(|e| encode_error("a notice", e))?,
+            run_at: now.millis(),
+            created_at: now.millis(),
+            key_prefix: Some(ORDERING_KEY_PREFIX),
+        })
+    }
+
     pub fn timer(timer: &Timer, now: Timestamp) -> Result<Self, StoreError> {
         Ok(NewJob {
             kind: "timer",
@@ -128,6 +170,17 @@ pub(crate) const PROVISION_KEY_PREFIX: &str = "provision:";
 
 pub(crate) fn ordering_key(prefix: &str, request: i64) -> String {
     format!("{prefix}{request}")
+}
+
+/// One notifier's notices about request 117 share `request:117:slack`: in order among themselves,
+/// and never held up by another platform's retries.
+pub(crate) fn notifier_ordering_key(request: i64, notifier: &str) -> String {
+    format!("{ORDERING_KEY_PREFIX}{request}:{notifier}")
+}
+
+/// Chat work with the same `order` (one person on one platform, say) runs in the order written.
+pub(crate) fn chat_ordering_key(order: &str) -> String {
+    format!("chat:{order}")
 }
 
 /// Keeps stored error text bounded, cutting on a character boundary.
@@ -167,6 +220,19 @@ impl JobRow {
                 serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?,
             ),
             "provision" => JobPayload::Provision(
+                serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?,
+            ),
+            "notice_to" => {
+                #[derive(Deserialize)]
+                struct Encoded {
+                    notifier: String,
+                    notice: Notice,
+                }
+                let Encoded { notifier, notice } =
+                    serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?;
+                JobPayload::NoticeTo { notifier, notice }
+            }
+            "chat" => JobPayload::Chat(
                 serde_json::from_str(&self.payload).map_err(|e| corrupt(e.to_string()))?,
             ),
             other => return Err(corrupt(format!("unknown kind {other:?}"))),

@@ -22,7 +22,7 @@ mod url;
 
 pub use audit::{AuditFilter, AuditRecord};
 pub use error::StoreError;
-pub use jobs::{Job, JobCounts, JobId, JobPayload, JobStatus};
+pub use jobs::{ChatJob, Job, JobCounts, JobId, JobPayload, JobStatus, Lease};
 pub use requests::{ChatMessageRecord, Comment, RequestFilter, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 pub use scim::{DirectoryChange, ScimKind, ScimRecord};
 pub use testdb::create_test_database;
@@ -245,7 +245,18 @@ impl Store {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError> {
-        on_backend!(self, pools => pools.claim_jobs(worker, now, lease_ms, limit).await)
+        on_backend!(self, pools => pools.claim_jobs(worker, now, lease_ms, limit, false).await)
+    }
+
+    /// [`Store::claim_jobs`] for chat jobs only (see [`JobPayload::Chat`]).
+    pub async fn claim_chat_jobs(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        on_backend!(self, pools => pools.claim_jobs(worker, now, lease_ms, limit, true).await)
     }
 
     /// Deletes finished jobs (the audit trail is the history), in one transaction.
@@ -293,6 +304,42 @@ impl Store {
         on_backend!(self, pools => pools.job_counts().await)
     }
 
+    /// Commits chat work (see [`ChatJob`]); with `inbound`, only the first time that (source, key)
+    /// is seen, in the same transaction. `None` when it was seen before.
+    pub async fn enqueue_chat(
+        &self,
+        job: &ChatJob,
+        order: Option<&str>,
+        inbound: Option<(&str, &str)>,
+        lease: Option<Lease<'_>>,
+        now: Timestamp,
+    ) -> Result<Option<Job>, StoreError> {
+        on_backend!(self, pools => pools.enqueue_chat(job, order, inbound, lease, now).await)
+    }
+
+    /// Replaces a notice for every notifier with one job per notifier (see
+    /// [`JobPayload::NoticeTo`]).
+    pub async fn split_notice(
+        &self,
+        id: JobId,
+        request: RequestNumber,
+        notice: &sesame_core::Notice,
+        notifiers: &[&str],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.split_notice(id, request, notice, notifiers, now).await)
+    }
+
+    /// The workers holding leases on pending jobs now.
+    pub async fn lease_holders(&self) -> Result<Vec<String>, StoreError> {
+        on_backend!(self, pools => pools.lease_holders().await)
+    }
+
+    /// Ends the leases of a worker known to be dead, so its jobs can be claimed at once.
+    pub async fn release_leases(&self, worker: &str) -> Result<u64, StoreError> {
+        on_backend!(self, pools => pools.release_leases(worker).await)
+    }
+
     /// When the next job may become claimable (possibly in the past), for the scheduler's sleep.
     pub async fn next_job_at(&self) -> Result<Option<Timestamp>, StoreError> {
         on_backend!(self, pools => pools.next_job_at().await)
@@ -300,14 +347,15 @@ impl Store {
 
     // Chat messages.
 
-    /// Where a chat platform put the message for (request, recipient, purpose): `(channel, ts)`.
+    /// Where a chat platform put the message for (request, recipient, purpose), and the digest
+    /// of what it last showed: `(channel, ts, digest)`.
     pub async fn chat_message(
         &self,
         number: RequestNumber,
         platform: &str,
         recipient: &str,
         purpose: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<(String, String, Option<String>)>, StoreError> {
         on_backend!(self, pools => pools.chat_message(number, platform, recipient, purpose).await)
     }
 
@@ -325,9 +373,10 @@ impl Store {
         purpose: &str,
         channel: &str,
         ts: &str,
+        digest: Option<&str>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        on_backend!(self, pools => pools.record_chat_message(number, platform, recipient, purpose, channel, ts, now).await)
+        on_backend!(self, pools => pools.record_chat_message(number, platform, recipient, purpose, channel, ts, digest, now).await)
     }
 
     /// The request whose message sits at `(channel, ts)` on a platform, for replies in its thread.

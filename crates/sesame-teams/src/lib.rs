@@ -2,7 +2,8 @@
 //! the bot's client-credentials token ([`token`]), the Bot Connector REST client ([`connector`]),
 //! and typed inbound activities ([`activity`]); above it, Adaptive Cards ([`cards`]), who a Teams
 //! user is in the directory ([`people`]), and the notifier ([`notifier`]) that delivers notices
-//! through saved conversations ([`conversations`]). See the README for what it must not depend on.
+//! through saved conversations ([`conversations`]); and `handlers`, the `/teams/messages` route
+//! over the application's use cases, whose answers go out as outbox jobs. Teams' one home.
 #![forbid(unsafe_code)]
 
 pub mod activity;
@@ -10,6 +11,7 @@ pub mod auth;
 pub mod cards;
 pub mod connector;
 pub mod conversations;
+pub mod handlers;
 mod http;
 pub mod jwt;
 pub mod notifier;

@@ -9,6 +9,7 @@ pub mod fake_slack;
 pub mod fake_teams;
 pub mod load;
 pub mod scim;
+pub mod serve_process;
 pub mod slack_driver;
 pub mod slack_load;
 
@@ -107,8 +108,18 @@ impl TestApp {
 
     /// [`TestApp::spawn_with_slack`] with more configuration (TOML sections).
     pub async fn spawn_with_slack_and(slack: &fake_slack::FakeSlack, extra: &str) -> TestApp {
+        Self::spawn_slack(slack, false, extra).await
+    }
+
+    /// [`TestApp::spawn_with_slack`] with Sesame pacing itself to Slack's rate limits, as in
+    /// production (the other tests switch pacing off so that they need not wait).
+    pub async fn spawn_with_slack_paced(slack: &fake_slack::FakeSlack) -> TestApp {
+        Self::spawn_slack(slack, true, "").await
+    }
+
+    async fn spawn_slack(slack: &fake_slack::FakeSlack, paced: bool, extra: &str) -> TestApp {
         let config = format!(
-            "[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = false\n{extra}",
+            "[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = {paced}\n{extra}",
             slack.bot_token(),
             slack_driver::SIGNING_SECRET,
             slack.base_url(),
@@ -197,6 +208,9 @@ impl TestApp {
         );
         let app = application.app.clone();
         let (stop, stopped) = watch::channel(false);
+        // Chat replies (the answer to a DM, a modal) run as they would in a server, so tests can
+        // wait for them; notices and timers wait for the test to drain the outbox.
+        tokio::spawn(chat_lane(app.clone(), stopped.clone()));
         let server = tokio::spawn(async move {
             application.run(stopped).await.expect("server runs");
         });
@@ -306,11 +320,16 @@ impl TestApp {
     /// with every message delivered.
     pub async fn assert_nothing_owed(&self) {
         self.drain_outbox().await;
-        let counts = self.app.store().job_counts().await.expect("job counts");
+        let counts = self
+            .app
+            .store_for_tests()
+            .job_counts()
+            .await
+            .expect("job counts");
         assert_eq!(counts.dead, 0, "no message may be given up");
         let due: Vec<_> = self
             .app
-            .store()
+            .store_for_tests()
             .jobs(sesame_app::JobStatus::Pending, 1000)
             .await
             .expect("jobs")
@@ -332,5 +351,24 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+    }
+}
+
+/// Runs chat jobs in the background until `stop` turns true.
+async fn chat_lane(app: App, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let busy = match app.run_chat_jobs_once("test-chat-lane").await {
+            Ok(outcome) => outcome.claimed > 0,
+            Err(_) => false,
+        };
+        if !busy {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+                _ = stop.changed() => {}
+            }
+        }
     }
 }

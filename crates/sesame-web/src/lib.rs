@@ -1,5 +1,6 @@
-//! HTTP: the REST API under `/api/v1`, its OpenAPI document, and the operational endpoints. The only
-//! crate that knows status codes; every error becomes a response in `error.rs`.
+//! HTTP: the REST API under `/api/v1`, its OpenAPI document, the operational endpoints, SCIM and the
+//! web portal; every error of these becomes a response in `error.rs`. The chat platforms' routes
+//! live in their adapter crates and are mounted beside these by the binary.
 #![forbid(unsafe_code)]
 
 mod api;
@@ -9,8 +10,6 @@ mod extract;
 mod ops;
 pub mod portal;
 mod scim;
-pub mod slack;
-pub mod teams;
 
 pub use error::ApiError;
 pub use ops::HttpMetrics;
@@ -29,31 +28,24 @@ pub struct WebState {
     pub http: Arc<HttpMetrics>,
     /// The portal's base URL, for links to requests.
     pub public_url: String,
-    /// Slack's inbound handlers, when Slack is configured.
-    pub slack: Option<std::sync::Arc<slack::SlackInbound>>,
-    /// Teams' inbound handlers, when Teams is configured.
-    pub teams: Option<Arc<teams::TeamsInbound>>,
     /// The bearer token identity providers use for `/scim/v2`; SCIM is off without one.
     pub scim_token: Option<Arc<secrecy::SecretString>>,
     /// The web portal's sign-in settings and templates.
     pub portal: Arc<portal::Portal>,
 }
 
-/// The whole HTTP surface.
-pub fn router(state: WebState) -> Router {
+/// The whole HTTP surface: the API, operations, SCIM and the portal, with `platforms` (each chat
+/// adapter's own routes, mounted by the binary) beside them under the same metrics and limits.
+pub fn router(state: WebState, platforms: Router) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(ops::routes())
-        .merge(slack::routes())
-        .merge(teams::routes())
         .merge(scim::routes())
         .merge(portal::routes())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ops::observe,
-        ))
+        .with_state(state.clone())
+        .merge(platforms)
+        .layer(axum::middleware::from_fn_with_state(state, ops::observe))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
 }
 
 /// The OpenAPI document, for `sesame` to print and for tests.

@@ -26,7 +26,7 @@ async fn healthz() -> &'static str {
 
 /// Ready: the database answers and flows are loaded.
 async fn readyz(State(state): State<WebState>) -> Response {
-    match state.app.store().ping().await {
+    match state.app.database_ready().await {
         Ok(()) if !state.app.catalog().is_empty() => "ready".into_response(),
         Ok(()) => (StatusCode::SERVICE_UNAVAILABLE, "no flows are loaded").into_response(),
         Err(e) => {
@@ -44,7 +44,7 @@ async fn metrics(State(state): State<WebState>) -> Response {
     let mut out = String::new();
     state.http.render(&mut out);
     state.app.metrics().render(&mut out);
-    if let Ok(counts) = state.app.store().job_counts().await {
+    if let Ok(counts) = state.app.outbox_counts().await {
         let _ = writeln!(out, "# HELP sesame_outbox_jobs Jobs in the outbox, by status.\n# TYPE sesame_outbox_jobs gauge");
         let _ = writeln!(
             out,

@@ -164,7 +164,7 @@ async fn bench(grants: usize, latency: Duration) {
     let mut ends: HashMap<i64, i64> = HashMap::new();
     for number in &numbers {
         let request = app
-            .store()
+            .store_for_tests()
             .request(*number)
             .await
             .expect("read")

@@ -373,7 +373,7 @@ fn bench(label: &str, database: impl FnOnce(&Runtime) -> String, settings: &Sett
         let offered = plan.len();
         let outcomes = client_rt.block_on(run_schedule(&client, &base_url, plan));
         let backlog = server_rt
-            .block_on(app.store().job_counts())
+            .block_on(app.store_for_tests().job_counts())
             .map(|c| c.pending)
             .unwrap_or_default();
         let errors = outcomes.iter().filter(|o| !o.ok).count();
@@ -499,7 +499,7 @@ async fn precreate(
 async fn wait_for_outbox(app: &App, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
-        match app.store().job_counts().await {
+        match app.store_for_tests().job_counts().await {
             Ok(counts) if counts.pending == 0 => return true,
             _ if Instant::now() > deadline => return false,
             _ => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -760,7 +760,7 @@ async fn check(app: &App, sent: &Sent, slack: &FakeSlack, workspace: &SlackLoadW
     let mut before = None;
     loop {
         let page = app
-            .store()
+            .store_for_tests()
             .list_requests(&RequestFilter {
                 before,
                 limit: 500,
@@ -802,7 +802,7 @@ async fn check(app: &App, sent: &Sent, slack: &FakeSlack, workspace: &SlackLoadW
         extra,
     );
     let choices = app
-        .store()
+        .store_for_tests()
         .recent_match_choices(1_000_000)
         .await
         .map(|c| c.len())
@@ -818,7 +818,7 @@ async fn check(app: &App, sent: &Sent, slack: &FakeSlack, workspace: &SlackLoadW
     let mut after_id = None;
     loop {
         let page = app
-            .store()
+            .store_for_tests()
             .audit(&AuditFilter {
                 kind: Some(String::from("approval_given")),
                 after_id,
@@ -879,7 +879,7 @@ async fn check(app: &App, sent: &Sent, slack: &FakeSlack, workspace: &SlackLoadW
         .count();
     report("refusals shown to approvers", 0, refusals);
     let dead = app
-        .store()
+        .store_for_tests()
         .job_counts()
         .await
         .map(|c| c.dead as usize)

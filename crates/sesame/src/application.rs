@@ -167,6 +167,11 @@ impl Application {
             connectors,
         })
         .await?;
+        let lease = config.server.job_lease_seconds;
+        if !(5..=3600).contains(&lease) {
+            anyhow::bail!("[server] job_lease_seconds = {lease}: expected 5 to 3600 seconds");
+        }
+        app.set_job_lease(std::time::Duration::from_secs(lease));
         if let Some(url) = &config.matcher.model_url {
             let timeout = std::time::Duration::from_millis(config.matcher.model_timeout_ms);
             let model = crate::model::EmbeddingReranker::new(
@@ -206,12 +211,18 @@ impl Application {
             app: app.clone(),
             http: Arc::new(HttpMetrics::default()),
             public_url: public_url.clone(),
-            slack: slack_inbound.clone(),
-            teams: teams_inbound,
             scim_token: config.scim.token()?.map(Arc::new),
             portal: Arc::new(portal),
         };
-        let router = sesame_web::router(state);
+        // Each chat platform serves its own routes; without it configured they answer 404.
+        let mut platforms = axum::Router::new();
+        if let Some(slack) = &slack_inbound {
+            platforms = platforms.merge(sesame_slack::handlers::routes(slack.clone()));
+        }
+        if let Some(teams) = teams_inbound {
+            platforms = platforms.merge(sesame_teams::handlers::routes(teams));
+        }
+        let router = sesame_web::router(state, platforms);
         let address = listener.local_addr()?;
         summary.push(format!(
             "listening on http://{address} (links point to {public_url})"
@@ -241,7 +252,7 @@ impl Application {
     /// (each commits before it answers), the dispatcher finishes the job in hand, then the database
     /// is closed cleanly.
     pub async fn run(self, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-        let worker = format!("{}-{}", hostname(), std::process::id());
+        let worker = self.app.worker_name();
         let dispatcher = self.run_dispatcher.then(|| {
             let app = self.app.clone();
             let shutdown = shutdown.clone();
@@ -261,13 +272,7 @@ impl Application {
         if let Some(socket_mode) = socket_mode {
             socket_mode.await.context("the Slack connection panicked")?;
         }
-        self.app.store().close().await;
+        self.app.close().await;
         Ok(())
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| String::from("sesame"))
 }

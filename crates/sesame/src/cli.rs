@@ -392,7 +392,7 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
             println!("{}", created.secret);
         }
         TokenCommand::List => {
-            for t in app.store().list_tokens().await? {
+            for t in app.list_tokens().await? {
                 let status = if t.revoked_at.is_some() {
                     "revoked"
                 } else {
@@ -415,7 +415,7 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
             println!("token {id} revoked");
         }
     }
-    app.store().close().await;
+    app.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -439,7 +439,7 @@ async fn explain(
         None => {
             let app = open_app(config).await?;
             let directory = (*app.directory()).clone();
-            app.store().close().await;
+            app.close().await;
             directory
         }
     };

@@ -76,10 +76,20 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Where people reach Sesame, for links in messages; defaults to `http://<listen>`.
     pub public_url: Option<String>,
+    /// How long a claimed outbox job is reserved for the process that claimed it. A process that
+    /// dies keeps its jobs this long, unless a Sesame on the same host starts first and takes them
+    /// back; replicas on other hosts always wait the lease out. Longer than the slowest chat or
+    /// connector call.
+    #[serde(default = "default_job_lease_seconds")]
+    pub job_lease_seconds: u64,
 }
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_job_lease_seconds() -> u64 {
+    60
 }
 
 impl Default for ServerConfig {
@@ -87,6 +97,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: default_listen(),
             public_url: None,
+            job_lease_seconds: default_job_lease_seconds(),
         }
     }
 }

@@ -5,9 +5,9 @@ use crate::config::Config;
 use anyhow::Context;
 use sesame_app::{App, Catalog};
 use sesame_slack::api::SlackApi;
+use sesame_slack::handlers::{SlackInbound, SlackSocketHandler, SlackWorker};
 use sesame_slack::notifier::{FlowLookup, SlackNotifier};
 use sesame_slack::socket::SocketMode;
-use sesame_web::slack::{SlackInbound, SlackSocketHandler};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -77,17 +77,20 @@ impl SlackParts {
         )
     }
 
-    /// Slack's inbound handlers; `link_offers` when the portal has a sign-in, so that people
-    /// Sesame cannot match can confirm their link there.
+    /// Slack's inbound handlers, with their worker registered for the calls they owe;
+    /// `link_offers` when the portal has a sign-in, so that people Sesame cannot match can confirm
+    /// their link there.
     pub fn inbound(&self, app: &App, link_offers: bool) -> Arc<SlackInbound> {
-        SlackInbound::new(
+        let inbound = SlackInbound::new(
             app.clone(),
             self.api.clone(),
             self.signing_secret.clone(),
             self.portal_url.clone(),
             self.command.clone(),
             link_offers,
-        )
+        );
+        app.add_chat_worker(SlackWorker::new(&inbound));
+        inbound
     }
 
     pub fn socket_mode(self, inbound: Arc<SlackInbound>) -> Option<SocketModeTask> {

@@ -9,13 +9,13 @@ use serde::Deserialize;
 use sesame_app::{App, Catalog};
 use sesame_teams::auth::{DEFAULT_ISSUER, DEFAULT_OPENID_METADATA_URL};
 use sesame_teams::connector::DEFAULT_ALLOWED_HOSTS;
+use sesame_teams::handlers::{AppConversationBook, TeamsInbound, TeamsWorker};
 use sesame_teams::notifier::FlowLookup;
 use sesame_teams::token::DEFAULT_TOKEN_URL;
 use sesame_teams::{
     AllowedHosts, BotAuth, BotAuthConfig, BotConnector, InboundAuth, TeamsNotifier, TokenClient,
     TokenConfig,
 };
-use sesame_web::teams::{AppConversationBook, TeamsInbound};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -195,12 +195,12 @@ impl TeamsParts {
         }
     }
 
-    /// The inbound handlers; also hands the application to the notifier's conversation book.
-    /// Teams' inbound handlers; `link_offers` when the portal has a sign-in, so that people
-    /// Sesame cannot match can confirm their link there.
+    /// Teams' inbound handlers, with their worker registered for the answers they owe; also
+    /// hands the application to the notifier's conversation book. `link_offers` when the portal
+    /// has a sign-in, so that people Sesame cannot match can confirm their link there.
     pub fn inbound(&self, app: &App, link_offers: bool) -> Arc<TeamsInbound> {
         self.book.attach(app.clone());
-        TeamsInbound::new(
+        let inbound = TeamsInbound::new(
             app.clone(),
             self.auth.clone(),
             self.connector.clone(),
@@ -208,6 +208,8 @@ impl TeamsParts {
             self.portal_url.clone(),
             self.listen,
             link_offers,
-        )
+        );
+        app.add_chat_worker(TeamsWorker::new(&inbound));
+        inbound
     }
 }

@@ -38,6 +38,28 @@ impl EventCallback {
             .get("user_id")?
             .as_str()
     }
+
+    /// Whether Sesame does anything with this event: the Home tab opened, a person's direct
+    /// message, a person's mention. Edits, deletions, the bot's own posts and the Messages tab
+    /// are acknowledged and left alone, without writing anything.
+    pub fn needs_handling(&self) -> bool {
+        match &self.event {
+            Event::AppHomeOpened(opened) => opened.tab == "home",
+            Event::DirectMessage(message) => message.is_from_a_person(self.bot_user_id()),
+            Event::AppMention(mention) => mention.bot_id.is_none(),
+            Event::Other(_) => false,
+        }
+    }
+
+    /// The Slack user the event comes from, when it names one.
+    pub fn author(&self) -> Option<&str> {
+        match &self.event {
+            Event::AppHomeOpened(opened) => Some(&opened.user),
+            Event::DirectMessage(message) => message.user.as_deref(),
+            Event::AppMention(mention) => Some(&mention.user),
+            Event::Other(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,9 +8,8 @@ use super::{
 use crate::blocks::{option, options_response, section, Modal, PrivateMetadata};
 use crate::text::{truncate, Mrkdwn, PlainText};
 use serde_json::{json, Map, Value};
-use sesame_core::answers::{Answers, FieldError, RawSubmission};
+use sesame_core::answers::{visible_answers, FieldError, RawSubmission};
 use sesame_core::flow::{Flow, QuestionKind};
-use sesame_core::time::Span;
 
 /// Slack documents no limit for an inline error; the input label and hint limit is a safe bound.
 const MAX_ERROR_MESSAGE: usize = 2000;
@@ -89,47 +88,6 @@ fn element_value(state: &Value) -> Option<Value> {
         ));
     }
     state.get("value").filter(|v| !v.is_null()).cloned()
-}
-
-/// The answers that decide which questions show, normalised the way `check_submission` stores them
-/// (booleans, numbers as floating point, canonical durations) so that `shown_if` compares like with
-/// like. Answers that do not parse count as not given.
-pub fn visible_answers(flow: &Flow, raw: &RawSubmission) -> Answers {
-    let mut answers = Answers::new();
-    for question in &flow.questions {
-        let Some(given) = raw.answers.get(question.id.as_str()) else {
-            continue;
-        };
-        let text = given.as_str().map(str::trim).filter(|t| !t.is_empty());
-        let normalised = match &question.kind {
-            QuestionKind::Boolean => match given {
-                Value::Bool(b) => Some(Value::Bool(*b)),
-                _ => text.and_then(|t| match t {
-                    "true" => Some(Value::Bool(true)),
-                    "false" => Some(Value::Bool(false)),
-                    _ => None,
-                }),
-            },
-            QuestionKind::Number { .. } => match given {
-                Value::Number(n) => n.as_f64(),
-                _ => text.and_then(|t| t.parse::<f64>().ok()),
-            }
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number),
-            QuestionKind::Duration { .. } => text
-                .and_then(|t| Span::parse(t).ok())
-                .map(|s| Value::String(s.to_string())),
-            QuestionKind::MultiSelect { .. } => given
-                .as_array()
-                .filter(|items| !items.is_empty())
-                .map(|_| given.clone()),
-            _ => text.map(|t| Value::String(t.to_owned())),
-        };
-        if let Some(value) = normalised {
-            answers.insert(question.id.clone(), value);
-        }
-    }
-    answers
 }
 
 /// The `response_action: errors` answer to a submission `check_submission` refused. Each problem

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sesame_core::directory::Directory;
 use sesame_core::flow::Flow;
 use sesame_core::ids::UserId;
-use sesame_core::ports::{DeliveryError, MessageLog, PostedMessage};
+use sesame_core::ports::{content_digest, DeliveryError, MessageLog, PostedMessage};
 use sesame_core::request::Request;
 
 /// The message log's recipient for posts to the administrators' channel.
@@ -29,6 +29,18 @@ pub(super) struct Delivery<'a> {
     pub(super) directory: &'a Directory,
     pub(super) log: &'a dyn MessageLog,
     pub(super) flow: Option<Flow>,
+    /// Whether an earlier attempt of this delivery may have posted without recording it (it
+    /// crashed or timed out): only then is the conversation's history read for a lost post.
+    pub(super) earlier_attempt_unknown: bool,
+}
+
+/// What a message shows, for [`PostedMessage::digest`].
+fn digest(message: &Message) -> String {
+    let blocks = serde_json::to_vec(&message.blocks).unwrap_or_default();
+    let mut rendered = message.text.as_bytes().to_vec();
+    rendered.push(0);
+    rendered.extend_from_slice(&blocks);
+    content_digest(&rendered)
 }
 
 fn metadata(request: &Request, purpose: &str) -> MessageMetadata {
@@ -100,8 +112,8 @@ impl Delivery<'_> {
         };
         let message = self.render(render);
         if let Some(posted) = self.recorded(user, purpose).await? {
-            if self.update(&posted, &message).await? {
-                return Ok(Some(posted));
+            if let Some(kept) = self.update(user, purpose, posted, &message).await? {
+                return Ok(Some(kept));
             }
         }
         let posted = self.post_once(&slack_id, purpose, &message).await?;
@@ -138,6 +150,7 @@ impl Delivery<'_> {
             platform: String::from(super::NAME),
             channel: channel.to_owned(),
             ts: posted.ts,
+            digest: None,
         };
         self.log
             .record(self.request.number, ADMINS, &purpose, &posted)
@@ -169,7 +182,7 @@ impl Delivery<'_> {
     ) -> Result<(), DeliveryError> {
         if let Some(posted) = self.recorded(user, purpose).await? {
             let message = self.render(render);
-            self.update(&posted, &message).await?;
+            self.update(user, purpose, posted, &message).await?;
         }
         Ok(())
     }
@@ -203,30 +216,49 @@ impl Delivery<'_> {
             platform: parent.platform.clone(),
             channel: posted.channel,
             ts: posted.ts,
+            digest: None,
         };
         self.log
             .record(self.request.number, user.as_str(), key, &reply)
             .await
     }
 
-    /// Edits a message in place; false when Slack no longer has it, so the caller posts anew.
+    /// Edits a message in place and records what it now shows; `None` when Slack no longer has
+    /// it, so the caller posts anew. A message that already shows exactly this is left alone: a
+    /// delivery tried again after a rate limit, or a change nobody can see in this message, would
+    /// otherwise spend a rate-limited edit on nothing.
     async fn update(
         &self,
-        posted: &PostedMessage,
+        user: &UserId,
+        purpose: &str,
+        posted: PostedMessage,
         message: &Message,
-    ) -> Result<bool, DeliveryError> {
+    ) -> Result<Option<PostedMessage>, DeliveryError> {
+        let digest = digest(message);
+        if posted.digest.as_deref() == Some(digest.as_str()) {
+            return Ok(Some(posted));
+        }
         let updated = self
             .notifier
             .api
             .chat_update(&posted.channel, &posted.ts, &message.text, &message.blocks)
             .await;
         match updated {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                let posted = PostedMessage {
+                    digest: Some(digest),
+                    ..posted
+                };
+                self.log
+                    .record(self.request.number, user.as_str(), purpose, &posted)
+                    .await?;
+                Ok(Some(posted))
+            }
             Err(ApiError::Slack { code, .. })
                 if code == "message_not_found" || code == "channel_not_found" =>
             {
                 tracing::warn!(request = self.request.number.0, %code, "recorded message is gone; posting again");
-                Ok(false)
+                Ok(None)
             }
             Err(e) => Err(e.into()),
         }
@@ -249,9 +281,24 @@ impl Delivery<'_> {
             (self.request.created_at.millis() / 1000 - CLOCK_SLACK_SECS).max(0)
         );
         let is_ours = |payload: &Value| payload == &tag.event_payload;
-        let earlier: Option<HistoryMessage> = api
-            .find_tagged_message(&channel, Some(&oldest), EVENT_TYPE, is_ours, HISTORY_PAGES)
-            .await?;
+        // `conversations.history` is a Tier 3 method (about 50 calls a minute): read only when an
+        // earlier attempt may have posted. When it cannot be read (a missing scope, an outage),
+        // whether that attempt posted stays unknown, and a second message is the cheaper failure
+        // than none at all.
+        let earlier: Option<HistoryMessage> = if self.earlier_attempt_unknown {
+            match api
+                .find_tagged_message(&channel, Some(&oldest), EVENT_TYPE, is_ours, HISTORY_PAGES)
+                .await
+            {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(request = self.request.number.0, error = %e, "could not read the conversation for an earlier post; posting");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let ts = match earlier {
             Some(found) => {
                 api.chat_update(&channel, &found.ts, &message.text, &message.blocks)
@@ -268,6 +315,7 @@ impl Delivery<'_> {
             platform: String::from(super::NAME),
             channel,
             ts,
+            digest: Some(digest(message)),
         })
     }
 }

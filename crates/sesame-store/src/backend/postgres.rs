@@ -5,7 +5,8 @@ use crate::audit::{AuditFilter, AuditRecord, AuditRow, EncodedAudit};
 use crate::directory::{decode_group, decode_user, encode_group, encode_user};
 use crate::error::{db, is_foreign_key_violation, migrate_error, StoreError};
 use crate::jobs::{
-    bounded_error, ordering_key, Job, JobCounts, JobId, JobRow, JobStatus, NewJob, JOB_COLUMNS,
+    bounded_error, chat_ordering_key, notifier_ordering_key, ordering_key, ChatJob, Job, JobCounts,
+    JobId, JobRow, JobStatus, Lease, NewJob, JOB_COLUMNS,
 };
 use crate::requests::{
     clamp_limit, ChatMessageRecord, Comment, CommentRow, EncodedTransition, RequestFilter,

@@ -22,7 +22,8 @@ use crate::error::{
     StoreError,
 };
 use crate::jobs::{
-    bounded_error, ordering_key, Job, JobCounts, JobId, JobRow, JobStatus, NewJob, JOB_COLUMNS,
+    bounded_error, chat_ordering_key, notifier_ordering_key, ordering_key, ChatJob, Job, JobCounts,
+    JobId, JobRow, JobStatus, Lease, NewJob, JOB_COLUMNS,
 };
 use crate::requests::{
     clamp_limit, ChatMessageRecord, Comment, CommentRow, EncodedTransition, RequestFilter,

@@ -305,6 +305,7 @@ pub async fn chat_messages_are_recorded_once_per_purpose_and_replaced(store: Sto
             "requester",
             "D1",
             "1.000001",
+            None,
             Timestamp(T0),
         )
         .await
@@ -318,6 +319,7 @@ pub async fn chat_messages_are_recorded_once_per_purpose_and_replaced(store: Sto
             "requester",
             "D1",
             "2.000002",
+            Some("abc"),
             Timestamp(T0 + SECOND),
         )
         .await
@@ -330,6 +332,7 @@ pub async fn chat_messages_are_recorded_once_per_purpose_and_replaced(store: Sto
             "approve:0",
             "D2",
             "3.000003",
+            None,
             Timestamp(T0),
         )
         .await
@@ -339,14 +342,18 @@ pub async fn chat_messages_are_recorded_once_per_purpose_and_replaced(store: Sto
             .chat_message(number, "slack", "alice", "requester")
             .await
             .expect("read"),
-        Some((String::from("D1"), String::from("2.000002")))
+        Some((
+            String::from("D1"),
+            String::from("2.000002"),
+            Some(String::from("abc"))
+        ))
     );
     assert_eq!(
         store
             .chat_message(number, "slack", "carol", "approve:0")
             .await
             .expect("read"),
-        Some((String::from("D2"), String::from("3.000003")))
+        Some((String::from("D2"), String::from("3.000003"), None))
     );
     // Each part of the key counts: another platform, recipient or purpose has its own message.
     for (platform, recipient, purpose) in [
@@ -371,6 +378,7 @@ pub async fn chat_messages_are_recorded_once_per_purpose_and_replaced(store: Sto
             "requester",
             "D1",
             "4.000004",
+            None,
             Timestamp(T0),
         )
         .await;

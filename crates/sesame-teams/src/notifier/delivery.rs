@@ -13,7 +13,7 @@ use crate::conversations::ConversationBook;
 use sesame_core::directory::Directory;
 use sesame_core::flow::Flow;
 use sesame_core::ids::{GroupId, UserId};
-use sesame_core::ports::{DeliveryError, MessageLog, PostedMessage};
+use sesame_core::ports::{content_digest, DeliveryError, MessageLog, PostedMessage};
 use sesame_core::request::Request;
 
 pub(super) struct Delivery<'a> {
@@ -153,8 +153,11 @@ impl Delivery<'_> {
         };
         let card = render(self, user, colleagues);
         if let Some(posted) = self.recorded(user, purpose).await? {
-            if self.update(&reference, &posted, &card).await? {
-                return Ok(Some(posted));
+            if let Some(kept) = self
+                .update(&reference, user, purpose, posted, &card)
+                .await?
+            {
+                return Ok(Some(kept));
             }
         }
         let sent = self
@@ -169,6 +172,7 @@ impl Delivery<'_> {
             platform: String::from(NAME),
             channel: reference.conversation_id.clone(),
             ts: sent.id,
+            digest: Some(self.digest(&card)),
         };
         self.log
             .record(self.request.number, user.as_str(), purpose, &posted)
@@ -191,7 +195,9 @@ impl Delivery<'_> {
             return Ok(());
         };
         let card = render(self, user, colleagues);
-        self.update(&reference, &posted, &card).await.map(drop)
+        self.update(&reference, user, purpose, posted, &card)
+            .await
+            .map(drop)
     }
 
     /// Replies under `parent` unless a reply with this key was recorded. A crash between posting
@@ -223,19 +229,34 @@ impl Delivery<'_> {
             platform: String::from(NAME),
             channel: parent.channel.clone(),
             ts: sent.id,
+            digest: None,
         };
         self.log
             .record(self.request.number, user.as_str(), key, &reply)
             .await
     }
 
-    /// Edits a card in place; false when Teams no longer has it, so the caller posts anew.
+    /// What a card shows, with the "more" of this delivery, for [`PostedMessage::digest`].
+    fn digest(&self, card: &Card) -> String {
+        let activity = card.activity(Some(&self.more()));
+        content_digest(&serde_json::to_vec(&activity).unwrap_or_default())
+    }
+
+    /// Edits a card in place and records what it now shows; `None` when Teams no longer has it,
+    /// so the caller posts anew. A card that already shows exactly this is left alone, so a
+    /// delivery tried again after a rate limit does not spend a call on nothing.
     async fn update(
         &self,
         reference: &ConversationReference,
-        posted: &PostedMessage,
+        user: &UserId,
+        purpose: &str,
+        posted: PostedMessage,
         card: &Card,
-    ) -> Result<bool, DeliveryError> {
+    ) -> Result<Option<PostedMessage>, DeliveryError> {
+        let digest = self.digest(card);
+        if posted.digest.as_deref() == Some(digest.as_str()) {
+            return Ok(Some(posted));
+        }
         let mut activity = card.activity(Some(&self.more()));
         activity["id"] = serde_json::Value::String(posted.ts.clone());
         match self
@@ -248,13 +269,22 @@ impl Delivery<'_> {
             )
             .await
         {
-            Ok(_) => Ok(true),
+            Ok(_) => {
+                let posted = PostedMessage {
+                    digest: Some(digest),
+                    ..posted
+                };
+                self.log
+                    .record(self.request.number, user.as_str(), purpose, &posted)
+                    .await?;
+                Ok(Some(posted))
+            }
             Err(ConnectorError::Rejected { status: 404, .. }) => {
                 tracing::warn!(
                     request = self.request.number.0,
                     "recorded Teams card is gone; posting again"
                 );
-                Ok(false)
+                Ok(None)
             }
             Err(error) => Err(error.into()),
         }

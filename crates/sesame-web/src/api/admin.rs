@@ -75,10 +75,8 @@ pub async fn outbox(
     };
     let jobs = state
         .app
-        .store()
-        .jobs(status, q.limit.unwrap_or(100).clamp(1, 1000))
-        .await
-        .map_err(sesame_app::AppError::from)?;
+        .outbox(status, q.limit.unwrap_or(100).clamp(1, 1000))
+        .await?;
     Ok(Json(
         jobs.iter()
             .map(|j| JobView {
@@ -86,8 +84,12 @@ pub async fn outbox(
                 request: j.request.map(|r| r.0),
                 payload: match &j.payload {
                     JobPayload::Notice(n) => serde_json::to_value(n).unwrap_or_default(),
+                    JobPayload::NoticeTo { notifier, notice } => {
+                        serde_json::json!({ "notifier": notifier, "notice": notice })
+                    }
                     JobPayload::Timer(t) => serde_json::to_value(t).unwrap_or_default(),
                     JobPayload::Provision(p) => serde_json::to_value(p).unwrap_or_default(),
+                    JobPayload::Chat(c) => serde_json::to_value(c).unwrap_or_default(),
                 },
                 run_at: j.run_at.to_rfc3339(),
                 attempts: j.attempts,

@@ -122,9 +122,9 @@ pub async fn outbox(State(state): State<WebState>, visitor: Visitor) -> Response
             Some((&state.app, &visitor)),
         );
     }
-    let jobs = match state.app.store().jobs(JobStatus::Dead, 500).await {
+    let jobs = match state.app.outbox(JobStatus::Dead, 500).await {
         Ok(jobs) => jobs,
-        Err(e) => return render::app_error_page(e.into(), Some((&state.app, &visitor))),
+        Err(e) => return render::app_error_page(e, Some((&state.app, &visitor))),
     };
     let rows: Vec<Value> = jobs
         .iter()

@@ -953,6 +953,7 @@ async fn my_requests_include_those_filed_for_someone_else() {
     app.stop().await;
 }
 
+mod chat_durability;
 mod fulfilment;
 mod matching;
 mod scim;

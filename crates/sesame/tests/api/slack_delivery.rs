@@ -212,14 +212,14 @@ async fn a_repeated_notice_edits_its_message_instead_of_posting_again() {
     // The outbox delivers at least once: the same notices again change messages, never add them.
     let request = app
         .app
-        .store()
+        .store_for_tests()
         .request(sesame_core::RequestNumber(number))
         .await
         .unwrap()
         .unwrap();
     let directory = app.app.directory();
     let log = sesame_app::message_log::StoreMessageLog::new(
-        app.app.store().clone(),
+        app.app.store_for_tests().clone(),
         "slack",
         app.app.now(),
     );
@@ -241,6 +241,7 @@ async fn a_repeated_notice_edits_its_message_instead_of_posting_again() {
             directory: &directory,
             log: &log,
             overviews: &app.app,
+            attempt: 2,
         };
         notifier
             .deliver(&request, &notice, &context)
@@ -264,7 +265,7 @@ async fn a_repeated_notice_edits_its_message_instead_of_posting_again() {
         .unwrap();
     let orphan_request = app
         .app
-        .store()
+        .store_for_tests()
         .request(sesame_core::RequestNumber(orphan))
         .await
         .unwrap()
@@ -274,6 +275,7 @@ async fn a_repeated_notice_edits_its_message_instead_of_posting_again() {
         directory: &directory,
         log: &forgetful,
         overviews: &app.app,
+        attempt: 1,
     };
     notifier
         .deliver(
@@ -283,7 +285,16 @@ async fn a_repeated_notice_edits_its_message_instead_of_posting_again() {
         )
         .await
         .expect("posted");
+    // The outbox's own delivery of that notice is its second attempt (the first one "crashed"
+    // after posting): only now is the conversation read for the post nobody recorded.
+    let history_reads = slack.calls_to("conversations.history").len();
+    app.app
+        .store_for_tests()
+        .execute_raw_for_tests("UPDATE jobs SET attempts = 1 WHERE status = 'pending'")
+        .await
+        .unwrap();
     app.drain_outbox().await;
+    assert!(slack.calls_to("conversations.history").len() > history_reads);
     let alices = slack.messages_in("DU0ALICE");
     assert_eq!(alices.len(), 2, "one message per request: {alices:#?}");
     app.assert_nothing_owed().await;
@@ -326,7 +337,7 @@ async fn rate_limits_delay_messages_however_long_they_last_but_never_drop_them()
     for _ in 0..limited * 2 {
         app.advance("1s").await;
     }
-    let dead = app.app.store().job_counts().await.unwrap().dead;
+    let dead = app.app.store_for_tests().job_counts().await.unwrap().dead;
     assert_eq!(dead, 0, "a rate limit never kills a message");
     only_message(&slack, "DU0ALICE");
     only_message(&slack, "DU0CAROL");

@@ -255,7 +255,12 @@ async fn a_direct_message_becomes_a_request_that_is_approved_and_fulfilled_from_
         .await;
     let home = eventually("Alice's home tab", || slack.published_home("U0ALICE")).await;
     assert!(serde_json::to_string(&home.view).unwrap().contains(&link));
-    let choices = app.app.store().recent_match_choices(10).await.unwrap();
+    let choices = app
+        .app
+        .store_for_tests()
+        .recent_match_choices(10)
+        .await
+        .unwrap();
     assert_eq!(choices.len(), 1);
     assert_eq!(choices[0].1, "carpark");
     app.assert_nothing_owed().await;
@@ -807,7 +812,7 @@ async fn socket_mode_serves_the_same_handlers_without_a_public_url() {
 #[tokio::test]
 async fn inbound_keys_are_forgotten_after_a_day() {
     let (_slack, app, _driver) = slack_and_app().await;
-    let store = app.app.store();
+    let store = app.app.store_for_tests();
     assert!(store
         .remember_inbound("slack-event", "Ev1", app.app.now())
         .await

@@ -137,7 +137,7 @@ async fn approvals_refresh_every_copy_and_refuse_late_or_ineligible_clicks() {
     let request = teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(number)
         .await
         .unwrap()
@@ -164,7 +164,7 @@ async fn approvals_refresh_every_copy_and_refuse_late_or_ineligible_clicks() {
     let request = teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(number)
         .await
         .unwrap()
@@ -211,7 +211,7 @@ async fn a_denial_needs_a_reason_and_shows_it_as_plain_text() {
     let request = teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(number)
         .await
         .unwrap()
@@ -319,7 +319,7 @@ async fn reminders_escalations_and_ending_access_arrive_as_replies() {
     let extension = teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(RequestNumber(2))
         .await
         .unwrap()
@@ -342,7 +342,7 @@ async fn reminders_escalations_and_ending_access_arrive_as_replies() {
     let request = teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(number)
         .await
         .unwrap()

@@ -58,7 +58,7 @@ async fn installing_links_people_by_email_and_saves_their_chat() {
     let audit = teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .audit(&sesame_app::AuditFilter::default())
         .await
         .unwrap();
@@ -224,7 +224,7 @@ async fn the_form_shows_problems_under_their_inputs_keeps_answers_then_submits()
     assert!(teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(sesame_core::RequestNumber(1))
         .await
         .unwrap()
@@ -246,7 +246,7 @@ async fn the_form_shows_problems_under_their_inputs_keeps_answers_then_submits()
     let request = teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(sesame_core::RequestNumber(1))
         .await
         .unwrap()
@@ -314,7 +314,7 @@ async fn people_sesame_cannot_map_are_told_why_and_nothing_is_created() {
     assert!(teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(sesame_core::RequestNumber(1))
         .await
         .unwrap()

@@ -120,7 +120,7 @@ async fn a_repeated_activity_is_handled_once() {
     assert!(teams
         .app
         .app
-        .store()
+        .store_for_tests()
         .request(sesame_core::RequestNumber(2))
         .await
         .unwrap()
@@ -184,7 +184,7 @@ async fn the_development_mode_runs_on_loopback_only_and_never_with_a_password() 
 }
 
 #[tokio::test]
-async fn a_genuine_activity_naming_a_foreign_service_url_gets_nothing_sent_there() {
+async fn a_genuine_activity_naming_a_foreign_service_url_is_refused_and_changes_nothing() {
     let teams = start().await;
     let mut activity = teams.fake.message(&teams.alice, "help");
     // The fake Connector under a host name Sesame does not allow (only 127.0.0.1 is): were the
@@ -205,8 +205,20 @@ async fn a_genuine_activity_naming_a_foreign_service_url_gets_nothing_sent_there
             Some(&format!("Bearer {token}")),
         )
         .await;
-    assert_eq!(answer.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    // The answer was refused before anything was sent.
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    teams.app.drain_outbox().await;
+    // Nothing was sent there, and nothing was owed.
     assert_eq!(teams.fake.calls().len(), calls_before);
+    // Alice's saved conversation is still the one she installed the app in: her next notice
+    // reaches her there instead of dying as an undeliverable job.
+    let alice = teams.app.token("alice").await;
+    let created = teams
+        .app
+        .post("/api/v1/requests", &alice, super::carpark("TS8"))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let before = teams.fake.cards(&teams.alice.conversation).len();
+    teams.app.drain_outbox().await;
+    assert!(teams.fake.cards(&teams.alice.conversation).len() > before);
+    teams.app.assert_nothing_owed().await;
 }

@@ -31,7 +31,7 @@ pub(super) async fn file_carpark(browser: &mut Browser, csrf: &str, justificatio
 
 pub(super) async fn state_of(app: &TestApp, number: i64) -> String {
     app.app
-        .store()
+        .store_for_tests()
         .request(RequestNumber(number))
         .await
         .unwrap()
@@ -116,14 +116,14 @@ async fn a_form_without_this_sessions_csrf_token_is_refused_and_changes_nothing(
     assert_eq!(state_of(&app, number).await, "pending_approval");
     let requests = app
         .app
-        .store()
+        .store_for_tests()
         .list_requests(&Default::default())
         .await
         .unwrap();
     assert_eq!(requests.len(), 1, "the form without a token filed nothing");
     assert!(app
         .app
-        .store()
+        .store_for_tests()
         .comments(RequestNumber(number))
         .await
         .unwrap()
@@ -260,7 +260,7 @@ async fn the_form_shows_errors_by_their_fields_and_keeps_the_answers() {
     );
     assert!(app
         .app
-        .store()
+        .store_for_tests()
         .list_requests(&Default::default())
         .await
         .unwrap()

@@ -43,7 +43,7 @@ async fn a_link_offer_is_confirmed_once_and_expires_after_an_hour() {
     );
     let audit = app
         .app
-        .store()
+        .store_for_tests()
         .audit(&sesame_app::AuditFilter {
             kind: Some("chat_link_confirmed".into()),
             limit: 10,

@@ -8,9 +8,9 @@ impl Pools {
         platform: &str,
         recipient: &str,
         purpose: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<(String, String, Option<String>)>, StoreError> {
         sqlx::query_as(
-            "SELECT channel, ts FROM chat_messages WHERE request_number = $1 AND platform = $2 AND recipient = $3 AND purpose = $4",
+            "SELECT channel, ts, digest FROM chat_messages WHERE request_number = $1 AND platform = $2 AND recipient = $3 AND purpose = $4",
         )
         .bind(number.0)
         .bind(platform)
@@ -30,11 +30,12 @@ impl Pools {
         purpose: &str,
         channel: &str,
         ts: &str,
+        digest: Option<&str>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let written = sqlx::query(
-            "INSERT INTO chat_messages (request_number, platform, recipient, purpose, channel, ts, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (request_number, platform, recipient, purpose) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = excluded.updated_at",
+            "INSERT INTO chat_messages (request_number, platform, recipient, purpose, channel, ts, updated_at, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (request_number, platform, recipient, purpose) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = excluded.updated_at, digest = excluded.digest",
         )
         .bind(number.0)
         .bind(platform)
@@ -43,6 +44,7 @@ impl Pools {
         .bind(channel)
         .bind(ts)
         .bind(now.millis())
+        .bind(digest)
         .execute(&self.writer)
         .await;
         match written {

@@ -14,15 +14,23 @@ macro_rules! head_of_its_key {
 }
 
 /// Claims ready jobs in one statement: $1 the lease end, $2 the worker, $3 now, $4 the limit.
-const CLAIM_JOBS: &str = concat!(
-    "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
-     WHERE id IN (SELECT j.id FROM jobs j \
-       WHERE j.status = 'pending' AND j.run_at <= $3 AND (j.locked_until IS NULL OR j.locked_until < $3) AND ",
-    head_of_its_key!(),
-    " ORDER BY j.run_at, j.id LIMIT $4",
-    claim_lock!(),
-    ") RETURNING id, request_number, kind, payload, run_at, attempts, status, last_error, locked_until, created_at"
-);
+macro_rules! claim_jobs {
+    ($only:literal) => {
+        concat!(
+            "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT j.id FROM jobs j \
+               WHERE j.status = 'pending' AND j.run_at <= $3 AND (j.locked_until IS NULL OR j.locked_until < $3) AND ",
+            $only,
+            head_of_its_key!(),
+            " ORDER BY j.run_at, j.id LIMIT $4",
+            claim_lock!(),
+            ") RETURNING id, request_number, kind, payload, run_at, attempts, status, last_error, locked_until, created_at"
+        )
+    };
+}
+const CLAIM_JOBS: &str = claim_jobs!("");
+/// Claims ready chat jobs only: the replies people wait for, in a lane of their own.
+const CLAIM_CHAT_JOBS: &str = claim_jobs!("j.kind = 'chat' AND ");
 
 /// The earliest moment one of the first heads (by run time) may be claimed: its run time, or the end
 /// of its lease. Looking at the first hundred heads keeps this cheap however many timers wait far in
@@ -48,12 +56,14 @@ impl Pools {
         now: Timestamp,
         lease_ms: i64,
         limit: u32,
+        chat_only: bool,
     ) -> Result<Vec<Job>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let locked_until = now.millis().saturating_add(lease_ms.max(0));
-        let rows: Vec<JobRow> = sqlx::query_as(CLAIM_JOBS)
+        let sql = if chat_only { CLAIM_CHAT_JOBS } else { CLAIM_JOBS };
+        let rows: Vec<JobRow> = sqlx::query_as(sql)
             .bind(locked_until)
             .bind(worker)
             .bind(now.millis())
@@ -232,5 +242,123 @@ fn found(rows: u64, id: JobId) -> Result<(), StoreError> {
         Err(StoreError::NotFound(id.to_string()))
     } else {
         Ok(())
+    }
+}
+
+impl Pools {
+    /// Commits chat work, first remembering `inbound` (source, key) when given: then the work is
+    /// written only the first time that key is seen, in the same transaction, so a platform's retry
+    /// of the same event neither loses the work (the key alone) nor doubles it (the work alone).
+    /// `None` when the key was seen before. With a `lease`, the job is written already claimed by
+    /// that worker, which runs it at once; should it die, the lease runs out and any worker takes
+    /// the job.
+    pub(crate) async fn enqueue_chat(
+        &self,
+        job: &ChatJob,
+        order: Option<&str>,
+        inbound: Option<(&str, &str)>,
+        lease: Option<Lease<'_>>,
+        now: Timestamp,
+    ) -> Result<Option<Job>, StoreError> {
+        let payload =
+            serde_json::to_string(job).map_err(|e| crate::error::encode_error("chat work", e))?;
+        let mut tx = self.begin_write().await?;
+        if let Some((source, key)) = inbound {
+            let inserted = sqlx::query(
+                "INSERT INTO inbound_seen (source, key, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(source)
+            .bind(key)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await.map_err(db)?;
+                return Ok(None);
+            }
+        }
+        let row: JobRow = sqlx::query_as(&format!(
+            "INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at, attempts, locked_until, locked_by) \
+             VALUES (NULL, $1, 'chat', $2, $3, $3, $4, $5, $6) RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(order.map(chat_ordering_key))
+        .bind(payload.as_str())
+        .bind(now.millis())
+        .bind(i64::from(lease.is_some()))
+        .bind(lease.map(|l| l.until.millis()))
+        .bind(lease.map(|l| l.worker))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        row.into_job().map(Some)
+    }
+
+    /// Replaces a notice for every notifier with one job per notifier, in one transaction, each on
+    /// its notifier's own ordering key for the request.
+    pub(crate) async fn split_notice(
+        &self,
+        id: JobId,
+        request: RequestNumber,
+        notice: &Notice,
+        notifiers: &[&str],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut jobs = Vec::with_capacity(notifiers.len());
+        for notifier in notifiers {
+            jobs.push((*notifier, NewJob::notice_to(notifier, notice, now)?));
+        }
+        let mut tx = self.begin_write().await?;
+        let deleted = sqlx::query("DELETE FROM jobs WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if deleted == 0 {
+            tx.rollback().await.map_err(db)?;
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        if !jobs.is_empty() {
+            let mut insert = QueryBuilder::<DB>::new(
+                "INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at) ",
+            );
+            insert.push_values(&jobs, |mut row, (notifier, job)| {
+                row.push_bind(request.0)
+                    .push_bind(notifier_ordering_key(request.0, notifier))
+                    .push_bind(job.kind)
+                    .push_bind(job.payload.as_str())
+                    .push_bind(job.run_at)
+                    .push_bind(job.created_at);
+            });
+            insert.build().execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    /// The workers that hold leases now, for taking back a dead process's jobs.
+    pub(crate) async fn lease_holders(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT locked_by FROM jobs WHERE status = 'pending' AND locked_by IS NOT NULL",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)
+    }
+
+    /// Ends every lease `worker` holds, so that its jobs can be claimed at once (the worker is
+    /// known to be dead). Attempts stay as counted.
+    pub(crate) async fn release_leases(&self, worker: &str) -> Result<u64, StoreError> {
+        let released = sqlx::query(
+            "UPDATE jobs SET locked_until = NULL, locked_by = NULL WHERE locked_by = $1 AND status = 'pending'",
+        )
+        .bind(worker)
+        .execute(&self.writer)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        Ok(released)
     }
 }

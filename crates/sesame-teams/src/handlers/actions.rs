@@ -4,17 +4,17 @@
 //! decide, or after someone else did, changes nothing and gets the current card with the reason.
 
 use super::TeamsInbound;
-use serde_json::Value;
-use sesame_app::{AppError, Principal};
-use sesame_core::{Command, DomainError, Request, RequestNumber, UserId};
-use sesame_teams::cards::text::{rich, Run};
-use sesame_teams::cards::{
+use crate::cards::text::{rich, Run};
+use crate::cards::{
     approver_card, form_card, fulfiller_card, notice_card, parse_form, request_url, verbs, Card,
     CardAction, FormState,
 };
-use sesame_teams::Activity;
+use crate::Activity;
+use serde_json::Value;
+use sesame_app::{AppError, Principal};
+use sesame_core::{Command, DomainError, Request, RequestNumber, UserId};
 // The answers that decide which questions show are read the same way for every chat surface.
-use sesame_slack::modal::visible_answers;
+use sesame_core::answers::visible_answers;
 
 /// What a failed use case says to the person who clicked.
 fn explain(error: &AppError) -> String {

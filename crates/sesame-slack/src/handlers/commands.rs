@@ -3,7 +3,7 @@
 //! Slack call is needed.
 
 use super::{ephemeral, ephemeral_text, Ack, SlackInbound};
-use sesame_slack::inbound::SlashCommand;
+use crate::inbound::SlashCommand;
 
 impl SlackInbound {
     pub(crate) async fn command(&self, command: SlashCommand) -> Ack {

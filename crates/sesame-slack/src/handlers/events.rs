@@ -1,40 +1,52 @@
 //! The Events API: the Home tab, direct messages to the app (free text, or a reply in a request's
 //! thread, which becomes a comment) and @mentions in channels (answered to the person alone).
 //!
-//! An event is remembered by its id before it is acknowledged, so Slack's retries
-//! (`X-Slack-Retry-Num`) are acknowledged and dropped. The work runs after the acknowledgement; if
-//! the process dies in between, the reply to that one message is lost (nothing was created from
-//! it), and the person can write again.
+//! An event is taken in before it is acknowledged: its id and the job that handles it are committed
+//! in one transaction, so Slack's retries (`X-Slack-Retry-Num`) are acknowledged and dropped, and
+//! the handling runs in the outbox afterwards: a reply held back by a rate limit goes out later,
+//! and a crash after the acknowledgement loses nothing.
 
+use super::work::{order, SlackWork};
 use super::{Ack, SlackInbound};
-use serde_json::json;
-use sesame_slack::inbound::{
+use crate::inbound::{
     strip_leading_mention, AppMention, DirectMessage, Event, EventCallback, EventsRequest,
 };
-use sesame_slack::notifier::thread_source;
-use sesame_slack::render::{home_view, plain_notice, Person, RenderContext};
+use crate::notifier::thread_source;
+use crate::render::{home_view, plain_notice, Person, RenderContext};
+use serde_json::json;
+use sesame_core::ports::DeliveryError;
 use std::sync::Arc;
 
 /// The source under which event ids are remembered.
 const EVENT_SOURCE: &str = "slack-event";
 
 impl SlackInbound {
-    pub(crate) async fn events(self: &Arc<Self>, request: EventsRequest) -> Result<Ack, String> {
+    /// Takes in an event: the job that handles it keeps the callback as Slack sent it.
+    pub(crate) async fn events(&self, request: EventsRequest) -> Result<Ack, String> {
         match request {
             EventsRequest::UrlVerification { challenge } => {
                 Ok(Ack::Json(json!({ "challenge": challenge })))
             }
             EventsRequest::EventCallback(callback) => {
+                if !callback.needs_handling() {
+                    return Ok(Ack::Empty);
+                }
+                // Ordered per person, so two messages in a row are answered in that order.
+                let person = callback.author().unwrap_or_default();
                 let first_time = self
                     .app
-                    .store()
-                    .remember_inbound(EVENT_SOURCE, &callback.event_id, self.app.time())
+                    .take_in(
+                        EVENT_SOURCE,
+                        &callback.event_id,
+                        Some(&order(person)),
+                        SlackWork::Event {
+                            body: callback.raw.clone(),
+                        }
+                        .job(),
+                    )
                     .await
                     .map_err(|e| e.to_string())?;
-                if first_time {
-                    let this = self.clone();
-                    self.after_ack("event", async move { this.event(*callback).await });
-                } else {
+                if !first_time {
                     tracing::debug!(event = %callback.event_id, "a repeated event; dropped");
                 }
                 Ok(Ack::Empty)
@@ -43,7 +55,10 @@ impl SlackInbound {
         }
     }
 
-    async fn event(self: Arc<Self>, callback: EventCallback) -> Result<(), String> {
+    pub(super) async fn event(
+        self: Arc<Self>,
+        callback: EventCallback,
+    ) -> Result<(), DeliveryError> {
         let bot = callback.bot_user_id().map(str::to_owned);
         match callback.event {
             Event::AppHomeOpened(opened) if opened.tab == "home" => {
@@ -60,10 +75,17 @@ impl SlackInbound {
     }
 
     /// Publishes the person's Home tab from their current overview.
-    pub(super) async fn publish_home(&self, slack_user: &str) -> Result<(), String> {
+    pub(super) async fn publish_home(&self, slack_user: &str) -> Result<(), DeliveryError> {
         let view = match self.principal(slack_user).await {
             Ok(who) => {
-                let overview = self.app.overview(&who).await.map_err(|e| e.to_string())?;
+                let overview = self
+                    .app
+                    .overview(&who)
+                    .await
+                    .map_err(|e| DeliveryError::Retry {
+                        after: None,
+                        reason: e.to_string(),
+                    })?;
                 let directory = self.app.directory();
                 let people = |id: &sesame_core::UserId| {
                     Person::from_directory(&directory, id, |user| user.chat.slack.clone())
@@ -75,16 +97,16 @@ impl SlackInbound {
                 let flows: Vec<_> = overview.requestable.iter().collect();
                 home_view(&ctx, &flows, &overview.requests, &overview.waiting)
             }
-            Err(refusal) => sesame_slack::blocks::home_tab(plain_notice(&refusal).blocks),
+            Err(refusal) => crate::blocks::home_tab(plain_notice(&refusal).blocks),
         };
         self.api
             .views_publish(slack_user, &view)
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map(drop)
+            .map_err(DeliveryError::from)
     }
 
-    async fn direct_message(&self, message: DirectMessage) -> Result<(), String> {
+    async fn direct_message(&self, message: DirectMessage) -> Result<(), DeliveryError> {
         let Some(slack_user) = message.user.clone() else {
             return Ok(());
         };
@@ -102,8 +124,8 @@ impl SlackInbound {
         self.api
             .chat_post_message(&message.channel, &reply.text, &reply.blocks, None, None)
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map(drop)
+            .map_err(DeliveryError::from)
     }
 
     /// A reply under one of Sesame's messages becomes a comment on that message's request.
@@ -112,13 +134,15 @@ impl SlackInbound {
         message: &DirectMessage,
         slack_user: &str,
         thread: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeliveryError> {
         let parent = self
             .app
-            .store()
-            .chat_message_at("slack", &message.channel, thread)
+            .chat_message_at(super::work::PLATFORM, &message.channel, thread)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| DeliveryError::Retry {
+                after: None,
+                reason: e.to_string(),
+            })?;
         let Some(parent) = parent else {
             // A thread Sesame did not start: nothing to attach the reply to.
             return Ok(());
@@ -147,14 +171,13 @@ impl SlackInbound {
                     Some(thread),
                     None,
                 )
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
         }
         Ok(())
     }
 
     /// An @mention in a channel: answered to the person alone, never to the channel.
-    async fn mention(&self, mention: AppMention, bot: Option<&str>) -> Result<(), String> {
+    async fn mention(&self, mention: AppMention, bot: Option<&str>) -> Result<(), DeliveryError> {
         let typed = match bot {
             Some(bot) => strip_leading_mention(&mention.text, bot),
             None => mention.text.as_str(),
@@ -169,7 +192,7 @@ impl SlackInbound {
         self.api
             .chat_post_ephemeral(&mention.channel, &mention.user, &reply.text, &reply.blocks)
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map(drop)
+            .map_err(DeliveryError::from)
     }
 }

@@ -4,17 +4,14 @@
 //! conversation is saved for later notices, and the person welcomed).
 
 use super::TeamsInbound;
-use sesame_app::Principal;
-use sesame_core::Flow;
-use sesame_teams::cards::{
+use crate::cards::{
     flow_picker, help_card, match_reply, my_requests_card, notice_card, welcome_card, Card,
     CardAction,
 };
-use sesame_teams::Activity;
-use std::sync::Arc;
-
-/// Where welcomed accounts are remembered.
-const WELCOME_SOURCE: &str = "teams-welcome";
+use crate::Activity;
+use sesame_app::Principal;
+use sesame_core::ports::DeliveryError;
+use sesame_core::Flow;
 
 /// What a typed message asks for.
 enum Command<'a> {
@@ -35,7 +32,7 @@ fn command(text: &str) -> Command<'_> {
 }
 
 impl TeamsInbound {
-    pub(super) async fn message(self: Arc<Self>, activity: Activity) -> Result<(), String> {
+    pub(super) async fn message(&self, activity: Activity) -> Result<(), DeliveryError> {
         if activity.from.id == activity.recipient.id {
             return Ok(());
         }
@@ -102,32 +99,24 @@ impl TeamsInbound {
         }
     }
 
-    /// The app was installed or the bot added: save the 1:1 conversation and welcome the person.
-    /// In a team or group chat there is no one person to welcome; members reach the bot by
-    /// mentioning it.
-    pub(super) async fn installed(self: Arc<Self>, activity: Activity) -> Result<(), String> {
+    /// Whether an install or membership change calls for a welcome: the app installed for a
+    /// person, or the bot added to their 1:1 chat. In a team or group chat there is no one person
+    /// to welcome; members reach the bot by mentioning it.
+    pub(super) fn welcomes(&self, activity: &Activity) -> bool {
         let bot_added = activity
             .members_added
             .iter()
             .any(|m| m.id == activity.recipient.id);
         let install = matches!(
             activity.kind,
-            sesame_teams::ActivityKind::InstallationUpdate { added: true }
+            crate::ActivityKind::InstallationUpdate { added: true }
         );
-        if !activity.is_personal() || !(bot_added || install) {
-            return Ok(());
-        }
-        // Teams announces a personal install twice (installationUpdate and conversationUpdate):
-        // one welcome per person is enough.
-        let first = self
-            .app
-            .store()
-            .remember_inbound(WELCOME_SOURCE, &activity.from.id, self.app.time())
-            .await
-            .map_err(|e| e.to_string())?;
-        if !first {
-            return Ok(());
-        }
+        activity.is_personal() && (bot_added || install)
+    }
+
+    /// The app was installed for a person (taken in once per person): save the 1:1
+    /// conversation and welcome them.
+    pub(super) async fn installed(&self, activity: Activity) -> Result<(), DeliveryError> {
         let card = match self.principal(&activity).await {
             Ok(_) => {
                 self.save_reference(&activity, &activity.conversation_reference())

@@ -1,27 +1,31 @@
 //! Microsoft Teams' inbound side: `POST /teams/messages`, where Bot Framework delivers every
 //! activity (messages, Universal Action invokes, installs).
 //!
-//! Order: size limit, parse, verify the token (or the loopback-only development mode), remember
-//! the activity id (Bot Framework retries deliver the same id again), then handle. Nothing is read
-//! or stored for a call that fails any of the first three. Messages and installs are acknowledged
-//! at once and answered afterwards through the Bot Connector; a Universal Action (`Action.Execute`)
-//! is answered in the HTTP response with the card Teams shows in place of the clicked one, after
-//! the one database write the click needs.
+//! Order: size limit, parse, verify the token (or the loopback-only development mode), check that
+//! the activity's `serviceUrl` is one Sesame may call, then take it in. Nothing is read or stored
+//! for a call that fails any of these. Messages and installs are taken in (the activity id and the
+//! job that answers it, in one transaction, so Bot Framework's retries are dropped) and
+//! acknowledged; the answer goes out from the outbox through the Bot Connector, deferred by a 429
+//! and never dropped. A Universal Action (`Action.Execute`) is answered in the HTTP response with
+//! the card Teams shows in place of the clicked one, after the one database write the click needs.
 
 mod actions;
 mod book;
 mod http;
 mod messages;
 mod people;
+mod work;
 
 pub use book::AppConversationBook;
 pub use http::routes;
+pub use work::TeamsWorker;
 
+use crate::cards::{Card, RenderContext};
+use crate::conversations::ConversationBook;
+use crate::people::TeamsPeople;
+use crate::{Activity, BotConnector, ConversationReference, InboundAuth};
 use sesame_app::App;
-use sesame_teams::cards::{Card, RenderContext};
-use sesame_teams::conversations::ConversationBook;
-use sesame_teams::people::TeamsPeople;
-use sesame_teams::{Activity, BotConnector, ConversationReference, InboundAuth};
+use sesame_core::ports::DeliveryError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -74,34 +78,22 @@ impl TeamsInbound {
         render(&ctx)
     }
 
-    /// Runs `work` after the acknowledgement; what it fails with is logged, never lost silently.
-    fn after_ack<F>(self: &Arc<Self>, what: &'static str, work: F)
-    where
-        F: std::future::Future<Output = Result<(), String>> + Send + 'static,
-    {
-        tokio::spawn(async move {
-            if let Err(problem) = work.await {
-                tracing::warn!(task = what, %problem, "Teams follow-up failed");
-            }
-        });
-    }
-
     /// Posts `card` as a new message in a conversation.
     async fn send_card(
         &self,
         service_url: &str,
         conversation_id: &str,
         card: &Card,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeliveryError> {
         self.connector
             .send_to_conversation(service_url, conversation_id, &card.activity(None))
             .await
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(DeliveryError::from)
     }
 
     /// Sends `card` into the conversation an activity came from.
-    async fn reply_in_place(&self, activity: &Activity, card: &Card) -> Result<(), String> {
+    async fn reply_in_place(&self, activity: &Activity, card: &Card) -> Result<(), DeliveryError> {
         self.send_card(&activity.service_url, &activity.conversation.id, card)
             .await
     }
@@ -114,7 +106,7 @@ impl TeamsInbound {
         activity: &Activity,
         card: &Card,
         save: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeliveryError> {
         let reference = self.personal_reference(activity).await?;
         if save {
             self.save_reference(activity, &reference).await;
@@ -128,14 +120,16 @@ impl TeamsInbound {
     async fn personal_reference(
         &self,
         activity: &Activity,
-    ) -> Result<ConversationReference, String> {
+    ) -> Result<ConversationReference, DeliveryError> {
         let reference = if activity.is_personal() {
             activity.conversation_reference()
         } else {
-            let tenant = activity
-                .tenant_id()
-                .ok_or("the activity names no tenant, so no 1:1 chat can be created")?;
-            let parameters = sesame_teams::ConversationParameters::personal(
+            let tenant = activity.tenant_id().ok_or_else(|| {
+                DeliveryError::Permanent(String::from(
+                    "the activity names no tenant, so no 1:1 chat can be created",
+                ))
+            })?;
+            let parameters = crate::ConversationParameters::personal(
                 &activity.recipient.id,
                 &activity.from.id,
                 tenant,
@@ -143,8 +137,7 @@ impl TeamsInbound {
             let created = self
                 .connector
                 .create_conversation(&activity.service_url, &parameters)
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             ConversationReference {
                 service_url: activity.service_url.clone(),
                 conversation_id: created.id,

@@ -1,11 +1,11 @@
 //! From a Teams user to the person acting in Sesame.
 
 use super::TeamsInbound;
+use crate::cards::{link_offer_card, notice_card, Card};
+use crate::people::TeamsPerson;
+use crate::Activity;
 use sesame_app::directory::LinkedBy;
 use sesame_app::Principal;
-use sesame_teams::cards::{link_offer_card, notice_card, Card};
-use sesame_teams::people::TeamsPerson;
-use sesame_teams::Activity;
 
 impl TeamsInbound {
     /// The principal behind the sender of `activity`, or the card to show them when there is

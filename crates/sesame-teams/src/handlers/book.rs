@@ -1,10 +1,10 @@
 //! The saved Teams conversations, kept by the application as chat addresses.
 
+use crate::conversations::ConversationBook;
+use crate::notifier::NAME;
+use crate::ConversationReference;
 use sesame_app::App;
 use sesame_core::ports::DeliveryError;
-use sesame_teams::conversations::ConversationBook;
-use sesame_teams::notifier::NAME;
-use sesame_teams::ConversationReference;
 use std::sync::OnceLock;
 
 /// A [`ConversationBook`] over the application's chat addresses. The notifier is built before the

@@ -6,7 +6,19 @@
 //! back inline (`response_action: errors`); anything else replaces the modal with a sentence.
 
 use super::actions::{say, ReplyTo};
+use super::work::SlackWork;
 use super::{Ack, SlackInbound};
+use crate::blocks::PrivateMetadata;
+use crate::inbound::{BlockSuggestion, View, ViewSubmission};
+use crate::modal::{
+    errors_response, parse_submission, question_block_id, request_modal, suggest_options,
+    visible_answers, Prefill, ANSWER_ACTION, CALLBACK_ID,
+};
+use crate::render::{
+    flow_suggestions, info_modal, parse_request_action_value, parse_step_action_value,
+    reason_from_state, DENY_CALLBACK_ID, EXTEND_CALLBACK_ID, FAIL_CALLBACK_ID, PICK_FLOW_ACTION,
+    REASON_BLOCK,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sesame_app::{AppError, Principal};
@@ -14,19 +26,7 @@ use sesame_core::answers::Answers;
 use sesame_core::engine::Command;
 use sesame_core::flow::{Flow, QuestionKind};
 use sesame_core::DomainError;
-use sesame_slack::blocks::PrivateMetadata;
-use sesame_slack::inbound::{BlockSuggestion, View, ViewSubmission};
-use sesame_slack::modal::{
-    errors_response, parse_submission, question_block_id, request_modal, suggest_options,
-    visible_answers, Prefill, ANSWER_ACTION, CALLBACK_ID,
-};
-use sesame_slack::render::{
-    flow_suggestions, info_modal, parse_request_action_value, parse_step_action_value,
-    reason_from_state, DENY_CALLBACK_ID, EXTEND_CALLBACK_ID, FAIL_CALLBACK_ID, PICK_FLOW_ACTION,
-    REASON_BLOCK,
-};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// What the questions modal remembers between opening and submitting.
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,8 +55,8 @@ fn inline_error(block: &str, text: &str) -> Ack {
 
 impl SlackInbound {
     /// Opens `flow`'s questions for `who`, pre-filled from what they typed.
-    pub(super) fn open_request_modal(
-        self: &Arc<Self>,
+    pub(super) async fn open_request_modal(
+        &self,
         to: &ReplyTo,
         who: &Principal,
         flow_id: &str,
@@ -89,45 +89,41 @@ impl SlackInbound {
         self.open_modal(
             to,
             request_modal(&flow, &prefill, &Answers::new(), &metadata),
-        );
-        Ok(())
+        )
+        .await
     }
 
     /// An answer that decides which questions show changed: rebuild the modal for the answers so
     /// far. Slack keeps what was typed in inputs whose ids stay the same.
-    pub(super) fn answers_changed(self: &Arc<Self>, view: View) {
+    pub(super) async fn answers_changed(&self, view: View) -> Result<(), String> {
         let Some(state) = modal_state(&view) else {
-            return;
+            return Ok(());
         };
         let Some(flow) = self.app.catalog().get(&state.flow).cloned() else {
-            return;
+            return Ok(());
         };
         let directory = self.app.directory();
         let raw = parse_submission(&flow, &view.state_values(), |slack_id| {
             match self.people.lookup_cached(&directory, slack_id) {
-                Some(sesame_slack::people::SlackPerson::Known(user)) => Some(user.to_string()),
+                Some(crate::people::SlackPerson::Known(user)) => Some(user.to_string()),
                 _ => None,
             }
         });
         let answers = visible_answers(&flow, &raw);
         let metadata = PrivateMetadata::new(view.private_metadata.clone()).unwrap_or_default();
         let updated = request_modal(&flow, &Prefill::default(), &answers, &metadata);
-        let this = self.clone();
-        self.after_ack("views.update", async move {
-            match this
-                .api
-                .views_update(&view.id, Some(&view.hash), &updated)
-                .await
-            {
-                Ok(_) => Ok(()),
-                // A newer update won; it already shows the latest answers.
-                Err(e) if e.slack_code() == Some("hash_conflict") => Ok(()),
-                Err(e) => Err(e.to_string()),
-            }
-        });
+        let work = SlackWork::UpdateView {
+            view_id: view.id.clone(),
+            hash: view.hash.clone(),
+            view: updated,
+        };
+        self.app
+            .owe_now(work.job())
+            .await
+            .map_err(|e| e.to_string())
     }
 
-    pub(super) async fn view_submission(self: &Arc<Self>, submitted: ViewSubmission) -> Ack {
+    pub(super) async fn view_submission(&self, submitted: ViewSubmission) -> Ack {
         let view = &submitted.view;
         let who = match self.principal(&submitted.user.id).await {
             Ok(who) => who,
@@ -185,14 +181,14 @@ impl SlackInbound {
         let values = view.state_values();
         // Someone else picked in "For someone else?" must be a person Sesame knows; picking
         // oneself is the same as leaving it empty.
-        let on_behalf_of = match sesame_slack::modal::picked_requester(&values) {
+        let on_behalf_of = match crate::modal::picked_requester(&values) {
             None => None,
             Some(slack_id) => match self.directory_id_of(slack_id).await {
                 Some(person) if person != who.user.as_str() => Some(person),
                 Some(_) => None,
                 None => {
                     return inline_error(
-                        sesame_slack::modal::REQUESTER_BLOCK,
+                        crate::modal::REQUESTER_BLOCK,
                         "Sesame cannot find this person in its directory.",
                     )
                 }
@@ -224,7 +220,7 @@ impl SlackInbound {
             // Asking for someone who may not have this (or a flow that does not allow it): said
             // next to the person, so the rest of the form is kept.
             Err(AppError::Domain(DomainError::NotAllowed(why))) if on_behalf_of.is_some() => {
-                inline_error(sesame_slack::modal::REQUESTER_BLOCK, &why)
+                inline_error(crate::modal::REQUESTER_BLOCK, &why)
             }
             Err(e) => replace_with(&say(&e)),
         }
@@ -233,15 +229,11 @@ impl SlackInbound {
     /// Remembers what the person typed and the flow they submitted, once per modal however often
     /// the submission is delivered. Failing to remember only costs the matcher a lesson.
     async fn learn_once(&self, who: &Principal, view_id: &str, typed: &str, flow: &Flow) {
-        let first = self
-            .app
-            .store()
-            .remember_inbound("slack-choice", view_id, self.app.time())
-            .await;
+        let first = self.app.first_time("slack-choice", view_id).await;
         let learned = match first {
             Ok(true) => self.app.record_choice(who, typed, &flow.id).await,
             Ok(false) => Ok(()),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         };
         if let Err(e) = learned {
             tracing::warn!(error = %e, "the choice was not remembered for matching");
@@ -275,7 +267,7 @@ impl SlackInbound {
         if typed.action_id == PICK_FLOW_ACTION {
             let directory = self.app.directory();
             let who = match self.people.lookup_cached(&directory, &typed.user.id) {
-                Some(sesame_slack::people::SlackPerson::Known(user)) => self.app.principal(&user),
+                Some(crate::people::SlackPerson::Known(user)) => self.app.principal(&user),
                 _ => return Ack::Json(json!({ "options": [] })),
             };
             let Ok(who) = who else {

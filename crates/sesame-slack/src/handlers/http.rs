@@ -3,7 +3,8 @@
 //! check, is too large or does not parse gets a 4xx and changes nothing.
 
 use super::{Ack, SlackInbound};
-use crate::WebState;
+use crate::inbound::{self, InboundError};
+use crate::verify::verify;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,23 +12,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use secrecy::ExposeSecret;
-use sesame_slack::inbound::{self, InboundError};
-use sesame_slack::verify::verify;
 use std::sync::Arc;
 
-/// The Slack routes; without Slack configured they answer 404.
-pub fn routes() -> Router<WebState> {
+/// The Slack routes, for the binary to mount beside the others.
+pub fn routes(slack: Arc<SlackInbound>) -> Router {
     Router::new()
         .route("/slack/events", post(events))
         .route("/slack/commands", post(commands))
         .route("/slack/interactivity", post(interactivity))
         .layer(DefaultBodyLimit::max(inbound::MAX_BODY))
+        .with_state(slack)
 }
 
 /// Why a request from "Slack" was not handled.
 enum Refusal {
-    NotConfigured,
-    Unsigned(sesame_slack::verify::SignatureError),
+    Unsigned(crate::verify::SignatureError),
     Unreadable(InboundError),
     /// Our side failed (the database); Slack retries events that were not acknowledged.
     Internal(String),
@@ -36,11 +35,6 @@ enum Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
-            Refusal::NotConfigured => (
-                StatusCode::NOT_FOUND,
-                "Slack is not configured on this server",
-            )
-                .into_response(),
             Refusal::Unsigned(e) => {
                 tracing::warn!(error = %e, "refused a Slack request with a bad signature");
                 (StatusCode::UNAUTHORIZED, "invalid Slack signature").into_response()
@@ -70,12 +64,7 @@ impl IntoResponse for Ack {
 }
 
 /// The Slack handlers, once the request is known to come from Slack.
-fn verified(
-    state: &WebState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Arc<SlackInbound>, Refusal> {
-    let slack = state.slack.clone().ok_or(Refusal::NotConfigured)?;
+fn verified(slack: &SlackInbound, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
     inbound::check_size(body).map_err(Refusal::Unreadable)?;
     let secret = slack
         .signing_secret
@@ -95,36 +84,35 @@ fn verified(
         body,
         now,
     )
-    .map_err(Refusal::Unsigned)?;
-    Ok(slack)
+    .map_err(Refusal::Unsigned)
 }
 
 async fn events(
-    State(state): State<WebState>,
+    State(slack): State<Arc<SlackInbound>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Ack, Refusal> {
-    let slack = verified(&state, &headers, &body)?;
+    verified(&slack, &headers, &body)?;
     let request = inbound::parse_events(&body).map_err(Refusal::Unreadable)?;
     slack.events(request).await.map_err(Refusal::Internal)
 }
 
 async fn commands(
-    State(state): State<WebState>,
+    State(slack): State<Arc<SlackInbound>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Ack, Refusal> {
-    let slack = verified(&state, &headers, &body)?;
+    verified(&slack, &headers, &body)?;
     let command = inbound::parse_slash_command(&body).map_err(Refusal::Unreadable)?;
     Ok(slack.command(command).await)
 }
 
 async fn interactivity(
-    State(state): State<WebState>,
+    State(slack): State<Arc<SlackInbound>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Ack, Refusal> {
-    let slack = verified(&state, &headers, &body)?;
+    verified(&slack, &headers, &body)?;
     let interaction = inbound::parse_interaction(&body).map_err(Refusal::Unreadable)?;
     slack
         .interaction(interaction)

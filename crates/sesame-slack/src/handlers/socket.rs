@@ -3,8 +3,8 @@
 //! request signature to check; everything else is as over HTTP, de-duplication included.
 
 use super::{Ack, SlackInbound};
-use sesame_slack::inbound::{parse_events_json, parse_interaction_json, parse_slash_command_json};
-use sesame_slack::socket::{SocketAnswer, SocketHandler, SocketRequest};
+use crate::inbound::{parse_events_json, parse_interaction_json, parse_slash_command_json};
+use crate::socket::{SocketAnswer, SocketHandler, SocketRequest};
 use std::sync::Arc;
 
 /// Hands Socket Mode envelopes to the Slack handlers.

@@ -4,22 +4,21 @@
 
 use super::actions::{say, ReplyTo};
 use super::{Ack, SlackInbound};
+use crate::inbound::View;
+use crate::render::{
+    extend_modal, extension_duration_from_state, info_modal, parse_request_action_value,
+    reason_from_state, EXTEND_DURATION_BLOCK, REASON_BLOCK,
+};
 use serde_json::json;
 use sesame_app::{AppError, Principal};
 use sesame_core::engine::Command;
 use sesame_core::{DomainError, RequestNumber, State};
-use sesame_slack::inbound::View;
-use sesame_slack::render::{
-    extend_modal, extension_duration_from_state, info_modal, parse_request_action_value,
-    reason_from_state, EXTEND_DURATION_BLOCK, REASON_BLOCK,
-};
-use std::sync::Arc;
 
 impl SlackInbound {
     /// Opens the Extend modal, after checking the access can still be extended, so nobody fills
     /// in a form that is then refused.
     pub(super) async fn open_extend_modal(
-        self: &Arc<Self>,
+        &self,
         to: &ReplyTo,
         who: &Principal,
         number: RequestNumber,
@@ -53,8 +52,7 @@ impl SlackInbound {
                 request.title()
             ));
         };
-        self.open_modal(to, extend_modal(number, &policy));
-        Ok(())
+        self.open_modal(to, extend_modal(number, &policy)).await
     }
 
     /// Remove now: the requester gives the access up (Slack asked them to confirm first).

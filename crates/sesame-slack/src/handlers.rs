@@ -1,12 +1,16 @@
 //! Slack's inbound side: slash commands, events and interactivity, over HTTP (`/slack/*`) or Socket
-//! Mode, served by the same handlers.
+//! Mode, served by the same handlers against the application's use cases.
 //!
 //! Every handler answers within Slack's three seconds: it verifies, parses, does the one database
-//! write the person's action needs (a submission, a decision), and acknowledges. Whatever calls
-//! Slack happens after the acknowledgement in a spawned task, except `views.open`, whose trigger id
-//! expires three seconds after the click and is therefore used at once. Retries and double clicks
-//! are recognised by keys remembered in the database (event ids; user, message and action time for
-//! clicks; the view id for submissions), so they never create a second request or decision.
+//! write the person's action needs (a submission, a decision), commits whatever Slack calls it owes
+//! as outbox jobs ([`work::SlackWork`], run by [`work::SlackWorker`]), and acknowledges. No Slack
+//! call is made outside a committed job except the acknowledgement body itself: a reply held back
+//! by a rate limit waits and goes out later, and a crash after the acknowledgement loses nothing.
+//! Calls that cannot wait (`views.open`, whose trigger id expires three seconds after the click)
+//! run at once after their commit. Retries and double clicks are recognised by keys remembered in
+//! the database (event ids, in the same transaction as the work they call for; user, message and
+//! action time for clicks; the view id for submissions), so they never create a second request or
+//! decision.
 
 mod actions;
 mod commands;
@@ -16,18 +20,21 @@ mod http;
 mod people;
 mod socket;
 mod views;
+mod work;
 
 pub use http::routes;
 pub use socket::SlackSocketHandler;
+pub use work::SlackWorker;
 
+use crate::api::SlackApi;
+use crate::people::SlackPeople;
+use crate::render::{flow_picker, match_reply, plain_notice, Message};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use sesame_app::{App, Principal};
 use sesame_core::Flow;
-use sesame_slack::api::SlackApi;
-use sesame_slack::people::SlackPeople;
-use sesame_slack::render::{flow_picker, match_reply, plain_notice, Message};
 use std::sync::Arc;
+use work::SlackWork;
 
 /// What the Slack handlers need; one per process, shared by both transports.
 pub struct SlackInbound {
@@ -91,52 +98,30 @@ impl SlackInbound {
         flow_picker(&refs, None)
     }
 
-    /// Runs `work` after the acknowledgement; what it fails with is logged, never lost silently.
-    fn after_ack<F>(self: &Arc<Self>, what: &'static str, work: F)
-    where
-        F: std::future::Future<Output = Result<(), String>> + Send + 'static,
-    {
-        tokio::spawn(async move {
-            if let Err(problem) = work.await {
-                tracing::warn!(task = what, %problem, "Slack follow-up failed");
-            }
-        });
+    /// Commits a call to Slack that this handler owes; it runs after the acknowledgement, in
+    /// order with the same person's other calls.
+    async fn owe(&self, slack_user: &str, work: SlackWork) -> Result<(), String> {
+        self.app
+            .owe(Some(&work::order(slack_user)), work.job())
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Shows `text` to one person in a channel, after the acknowledgement; in their direct
     /// message with the app when the channel is one the app cannot post in (an `/access` reply in a
     /// channel the app was never added to), or when there is no channel at all.
-    fn tell(self: &Arc<Self>, channel: Option<String>, slack_user: &str, text: String) {
-        let this = self.clone();
-        let user = slack_user.to_owned();
-        self.after_ack("ephemeral", async move {
-            let message = plain_notice(&text);
-            if let Some(channel) = channel {
-                match this
-                    .api
-                    .chat_post_ephemeral(&channel, &user, &message.text, &message.blocks)
-                    .await
-                {
-                    Ok(_) => return Ok(()),
-                    Err(e)
-                        if matches!(
-                            e.slack_code(),
-                            Some("not_in_channel" | "channel_not_found" | "is_archived")
-                        ) => {}
-                    Err(e) => return Err(e.to_string()),
-                }
-            }
-            let dm = this
-                .api
-                .conversations_open(&[user.as_str()])
-                .await
-                .map_err(|e| e.to_string())?;
-            this.api
-                .chat_post_message(&dm, &message.text, &message.blocks, None, None)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
+    async fn tell(
+        &self,
+        channel: Option<String>,
+        slack_user: &str,
+        text: String,
+    ) -> Result<(), String> {
+        let work = SlackWork::Tell {
+            channel,
+            user: slack_user.to_owned(),
+            text,
+        };
+        self.owe(slack_user, work).await
     }
 }
 

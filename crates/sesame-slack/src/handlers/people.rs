@@ -1,9 +1,9 @@
 //! From a Slack user to the person acting in Sesame.
 
 use super::SlackInbound;
+use crate::people::SlackPerson;
 use sesame_app::directory::LinkedBy;
 use sesame_app::Principal;
-use sesame_slack::people::SlackPerson;
 
 impl SlackInbound {
     /// The principal behind a Slack account, or the sentence to show them when there is none (not

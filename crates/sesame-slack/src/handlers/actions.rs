@@ -7,16 +7,16 @@
 //! separate clicks on a decision meet the engine, which makes the second a no-op that says so.
 
 use super::{Ack, SlackInbound};
-use sesame_app::{AppError, Principal};
-use sesame_core::engine::Command;
-use sesame_core::{Duty, RequestNumber, State};
-use sesame_slack::inbound::{Action, BlockActions, Interaction};
-use sesame_slack::modal::CALLBACK_ID;
-use sesame_slack::render::{
-    deny_modal, fail_modal, info_modal, parse_request_action_value, parse_step_action_value,
+use crate::inbound::{Action, BlockActions, Interaction};
+use crate::modal::CALLBACK_ID;
+use crate::render::{
+    deny_modal, fail_modal, parse_request_action_value, parse_step_action_value,
     typed_text_of_block, APPROVE_ACTION, CANCEL_ACTION, COMPLETE_ACTION, DENY_ACTION,
     EXTEND_ACTION, FAIL_ACTION, PICK_FLOW_ACTION, RELINQUISH_ACTION, START_FLOW_ACTION,
 };
+use sesame_app::{AppError, Principal};
+use sesame_core::engine::Command;
+use sesame_core::{Duty, RequestNumber, State};
 use std::sync::Arc;
 
 const CLICK_SOURCE: &str = "slack-click";
@@ -53,41 +53,28 @@ impl SlackInbound {
         }
     }
 
-    /// Tells a person something after the acknowledgement.
-    pub(super) fn explain(self: &Arc<Self>, to: &ReplyTo, text: String) {
-        if to.channel.is_some() {
-            self.tell(to.channel.clone(), &to.slack_user, text);
-            return;
+    /// Tells a person something after the acknowledgement: in the conversation, or in a modal
+    /// when the click came from the Home tab.
+    pub(super) async fn explain(&self, to: &ReplyTo, text: String) -> Result<(), String> {
+        if to.channel.is_some() || to.trigger_id.is_empty() {
+            return self.tell(to.channel.clone(), &to.slack_user, text).await;
         }
-        if to.trigger_id.is_empty() {
-            self.tell(None, &to.slack_user, text);
-            return;
-        }
-        self.open_modal(to, info_modal("Sesame", &text));
+        self.open_info(&to.trigger_id, &text, &to.slack_user).await
     }
 
-    /// Opens a modal with the click's trigger id, at once: the id expires three seconds after the
-    /// click. When Slack says it expired (a slow moment), the person is told to click again.
-    pub(super) fn open_modal(self: &Arc<Self>, to: &ReplyTo, view: serde_json::Value) {
-        let this = self.clone();
-        let to = to.clone();
-        self.after_ack("views.open", async move {
-            match this.api.views_open(&to.trigger_id, &view).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.slack_code() == Some("expired_trigger_id") && to.channel.is_some() => {
-                    this.tell(
-                        to.channel.clone(),
-                        &to.slack_user,
-                        String::from("Slack took too long to open the form; please click again."),
-                    );
-                    Ok(())
-                }
-                Err(e) => Err(e.to_string()),
-            }
-        });
+    /// Opens a modal with the click's trigger id, at once after committing it: the id expires
+    /// three seconds after the click. When Slack says it expired (a slow moment), the person is
+    /// told to click again.
+    pub(super) async fn open_modal(
+        &self,
+        to: &ReplyTo,
+        view: serde_json::Value,
+    ) -> Result<(), String> {
+        self.open_view(&to.trigger_id, view, to.channel.clone(), &to.slack_user)
+            .await
     }
 
-    async fn block_actions(self: &Arc<Self>, clicked: BlockActions) -> Result<Ack, String> {
+    async fn block_actions(&self, clicked: BlockActions) -> Result<Ack, String> {
         let Some(action) = clicked.actions.first() else {
             return Ok(Ack::Empty);
         };
@@ -96,7 +83,7 @@ impl SlackInbound {
             .as_ref()
             .filter(|v| v.callback_id == CALLBACK_ID)
         {
-            self.answers_changed(view.clone());
+            self.answers_changed(view.clone()).await?;
             return Ok(Ack::Empty);
         }
         if !self.first_click(&clicked, action).await? {
@@ -110,7 +97,7 @@ impl SlackInbound {
         let who = match self.principal(&clicked.user.id).await {
             Ok(who) => who,
             Err(refusal) => {
-                self.explain(&reply_to, refusal);
+                self.explain(&reply_to, refusal).await?;
                 return Ok(Ack::Empty);
             }
         };
@@ -122,7 +109,7 @@ impl SlackInbound {
                     None => value,
                 };
                 let typed = typed_text_of_block(&action.block_id);
-                self.open_request_modal(&reply_to, &who, flow, typed)
+                self.open_request_modal(&reply_to, &who, flow, typed).await
             }
             APPROVE_ACTION => match parse_step_action_value(value) {
                 Ok((number, step)) => {
@@ -189,7 +176,7 @@ impl SlackInbound {
             _ => Ok(()),
         };
         if let Err(text) = outcome {
-            self.explain(&reply_to, text);
+            self.explain(&reply_to, text).await?;
         }
         Ok(Ack::Empty)
     }
@@ -210,8 +197,7 @@ impl SlackInbound {
             clicked.user.id, action.action_id
         );
         self.app
-            .store()
-            .remember_inbound(CLICK_SOURCE, &key, self.app.time())
+            .first_time(CLICK_SOURCE, &key)
             .await
             .map_err(|e| e.to_string())
     }
@@ -233,7 +219,7 @@ impl SlackInbound {
     /// Opens the modal asking for a reason (deny, can't do it), after checking the person is asked
     /// to act on the request now, so nobody types a reason that is then refused.
     async fn open_reason_modal(
-        self: &Arc<Self>,
+        &self,
         to: &ReplyTo,
         who: &Principal,
         number: RequestNumber,
@@ -257,7 +243,6 @@ impl SlackInbound {
                 request.title()
             ));
         }
-        self.open_modal(to, modal);
-        Ok(())
+        self.open_modal(to, modal).await
     }
 }
