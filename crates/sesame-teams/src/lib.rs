@@ -11,7 +11,6 @@ pub mod cards;
 pub mod connector;
 pub mod conversations;
 mod http;
-pub mod jwt;
 pub mod notifier;
 pub mod people;
 pub mod token;
