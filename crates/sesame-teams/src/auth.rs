@@ -5,23 +5,25 @@
 //! for the activity's channel. Nothing else in Sesame reads an activity before this has accepted
 //! it, and nothing here panics on input.
 //!
+//! Decoding, the signature, the registered claims and the key cache are `sesame_jwt`'s, shared
+//! with the portal's ID tokens; what is Bot Framework's own (the `serviceurl` claim and the keys'
+//! `endorsements`) is checked here.
+//!
 //! [`InboundAuth::loopback_without_auth`] is the development mode for local tools (the Agents
 //! Playground), which cannot sign: off unless asked for, refused unless Sesame listens on a loopback
 //! address only, and refused for callers that are not on loopback.
 
 mod dev;
-mod keys;
 
 pub use dev::{DevModeRefused, InboundAuth};
-pub use keys::{SigningKey, KEY_MAX_AGE_SECONDS, UNKNOWN_KID_REFRESH_SECONDS};
 
 use crate::activity::Activity;
-use crate::jwt::{self, Expectations};
-use keys::KeyCache;
 use serde_json::Value;
+use sesame_jwt::{
+    ClaimChecks, Jwk, JwtError, KeyCache, KeyId, KeySource, RefreshPolicy, Rules, RSA_ALGORITHMS,
+};
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::sync::Mutex;
 
 /// Where Bot Framework publishes the keys it signs calls to bots with.
 pub const DEFAULT_OPENID_METADATA_URL: &str =
@@ -30,6 +32,20 @@ pub const DEFAULT_OPENID_METADATA_URL: &str =
 pub const DEFAULT_ISSUER: &str = "https://api.botframework.com";
 /// The clock skew Bot Framework's SDKs tolerate either way.
 pub const LEEWAY_SECONDS: i64 = 5 * 60;
+/// Keys are fetched again after this long even when every `kid` is known, so a key Microsoft
+/// withdrew stops being accepted within a day.
+pub const KEY_MAX_AGE_SECONDS: i64 = 24 * 60 * 60;
+/// An unknown `kid` (a rotation, or a forged token) fetches the keys again at most this often, so
+/// forged tokens cannot make Sesame hammer the metadata endpoint.
+pub const UNKNOWN_KID_REFRESH_SECONDS: i64 = 60;
+
+/// What Bot Framework's SDKs accept: RS256 (what Teams signs with), RS384 and RS512, and always a
+/// `kid`. Bot Framework tokens are about 1.5 KB; a longer bearer token is refused before decoding.
+const TOKEN_RULES: Rules = Rules {
+    algorithms: RSA_ALGORITHMS,
+    key_id: KeyId::Required,
+    max_bytes: 16 * 1024,
+};
 
 /// How the web layer should answer a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +107,26 @@ impl AuthError {
     }
 }
 
+/// The shared checks keep their own variant here, so callers and logs see one `AuthError` per
+/// failed check whichever crate ran it.
+impl From<JwtError> for AuthError {
+    fn from(error: JwtError) -> AuthError {
+        match error {
+            JwtError::Malformed(reason) => AuthError::Malformed(reason),
+            JwtError::UnsupportedAlgorithm(alg) => AuthError::UnsupportedAlgorithm(alg),
+            JwtError::MissingKeyId => AuthError::MissingKeyId,
+            JwtError::UnknownKey(kid) => AuthError::UnknownKey(kid),
+            JwtError::KeysUnavailable(reason) => AuthError::KeysUnavailable(reason),
+            JwtError::BadSignature => AuthError::BadSignature,
+            JwtError::WrongIssuer(issuer) => AuthError::WrongIssuer(issuer),
+            JwtError::WrongAudience(audiences) => AuthError::WrongAudience(audiences),
+            JwtError::MissingExpiry => AuthError::MissingExpiry,
+            JwtError::Expired { expired_at, now } => AuthError::Expired { expired_at, now },
+            JwtError::NotYetValid { not_before, now } => AuthError::NotYetValid { not_before, now },
+        }
+    }
+}
+
 /// The configuration is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid Teams authentication setting: {0}")]
@@ -141,8 +177,7 @@ pub struct VerifiedCaller {
 #[derive(Debug)]
 pub struct BotAuth {
     config: BotAuthConfig,
-    http: reqwest::Client,
-    keys: Mutex<KeyCache>,
+    keys: KeyCache,
 }
 
 impl BotAuth {
@@ -164,8 +199,13 @@ impl BotAuth {
         }
         Ok(BotAuth {
             config,
-            http,
-            keys: Mutex::new(KeyCache::default()),
+            keys: KeyCache::new(
+                http,
+                RefreshPolicy {
+                    max_age_seconds: KEY_MAX_AGE_SECONDS,
+                    min_refetch_interval_seconds: UNKNOWN_KID_REFRESH_SECONDS,
+                },
+            ),
         })
     }
 
@@ -199,37 +239,30 @@ impl BotAuth {
         now: i64,
     ) -> Result<VerifiedCaller, AuthError> {
         let token = bearer_token(authorization)?;
-        let token = jwt::decode(token)?;
-        let signing_key = self
+        let token = sesame_jwt::decode(token, &TOKEN_RULES)?;
+        let candidates = self
             .keys
-            .lock()
-            .await
-            .key(
-                &self.http,
-                &self.config.openid_metadata_url,
-                &token.key_id,
+            .keys_for(
+                KeySource::OpenIdMetadata(&self.config.openid_metadata_url),
+                token.kid(),
                 now,
             )
             .await?;
-        token.verify_signature(&signing_key.key)?;
-        jwt::check_claims(
+        let signing_key = token.verify_signature(&candidates)?;
+        sesame_jwt::check_claims(
             &token.claims,
-            Expectations {
+            &ClaimChecks {
                 issuers: &self.config.issuers,
                 audience: &self.config.app_id,
-                service_url,
                 leeway_seconds: LEEWAY_SECONDS,
                 now,
             },
         )?;
-        if channel_id.is_empty()
-            || !signing_key
-                .endorsements
-                .iter()
-                .any(|endorsement| endorsement == channel_id)
+        check_service_url(&token.claims.raw, service_url)?;
+        if channel_id.is_empty() || !endorsements(signing_key).any(|channel| channel == channel_id)
         {
             return Err(AuthError::EndorsementMissing {
-                key_id: token.key_id,
+                key_id: token.key_id.unwrap_or_default(),
                 channel_id: channel_id.to_owned(),
             });
         }
@@ -239,6 +272,33 @@ impl BotAuth {
             claims: token.claims.raw,
         })
     }
+}
+
+/// The `serviceurl` claim (Bot Framework's SDKs spell it in lower case; `serviceUrl` is read too)
+/// must name the activity's own `serviceUrl`, so a token cannot be replayed to make Sesame write
+/// to another service.
+fn check_service_url(claims: &Value, activity_service_url: &str) -> Result<(), AuthError> {
+    let claimed = ["serviceurl", "serviceUrl"]
+        .iter()
+        .find_map(|key| claims.get(key).and_then(Value::as_str));
+    match claimed {
+        None => Err(AuthError::MissingServiceUrl),
+        Some(claimed) if claimed == activity_service_url => Ok(()),
+        Some(claimed) => Err(AuthError::ServiceUrlMismatch {
+            claimed: claimed.to_owned(),
+            activity: activity_service_url.to_owned(),
+        }),
+    }
+}
+
+/// The channels Bot Framework endorsed a key for (its JWKs' `endorsements` member).
+fn endorsements(key: &Jwk) -> impl Iterator<Item = &str> {
+    key.raw
+        .get("endorsements")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }
 
 fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthError> {
@@ -261,6 +321,7 @@ pub(crate) fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_header_must_be_a_bearer_token() {
@@ -269,6 +330,69 @@ mod tests {
         assert_eq!(bearer_token(Some("Bearer")), Err(AuthError::NotBearer));
         assert_eq!(bearer_token(Some("Bearer   ")), Err(AuthError::NotBearer));
         assert_eq!(bearer_token(Some("bearer a.b.c")), Ok("a.b.c"));
+    }
+
+    #[test]
+    fn the_service_url_claim_must_name_the_activitys() {
+        let service = "https://smba.trafficmanager.net/emea/";
+        assert_eq!(
+            check_service_url(&json!({ "serviceurl": service }), service),
+            Ok(())
+        );
+        assert_eq!(
+            check_service_url(&json!({ "serviceUrl": service }), service),
+            Ok(())
+        );
+        assert_eq!(
+            check_service_url(&json!({ "serviceurl": "https://evil.example/" }), service),
+            Err(AuthError::ServiceUrlMismatch {
+                claimed: "https://evil.example/".into(),
+                activity: service.into(),
+            })
+        );
+        assert_eq!(
+            check_service_url(&json!({ "serviceurl": null }), service),
+            Err(AuthError::MissingServiceUrl)
+        );
+        assert_eq!(
+            check_service_url(&json!({}), service),
+            Err(AuthError::MissingServiceUrl)
+        );
+    }
+
+    #[test]
+    fn endorsements_are_read_from_the_key() {
+        let keys = sesame_jwt::parse_key_set(&json!({ "keys": [
+            { "kty": "RSA", "kid": "a", "n": "AQAB", "e": "AQAB", "endorsements": ["msteams", 7, "webchat"] },
+            { "kty": "RSA", "kid": "b", "n": "AQAB", "e": "AQAB" },
+        ]}));
+        assert_eq!(
+            endorsements(&keys[0]).collect::<Vec<_>>(),
+            ["msteams", "webchat"]
+        );
+        assert_eq!(endorsements(&keys[1]).count(), 0);
+    }
+
+    #[test]
+    fn shared_refusals_keep_their_own_variant() {
+        assert_eq!(
+            AuthError::from(JwtError::Expired {
+                expired_at: 1,
+                now: 2
+            }),
+            AuthError::Expired {
+                expired_at: 1,
+                now: 2
+            }
+        );
+        assert_eq!(
+            AuthError::from(JwtError::UnknownKey("k".into())),
+            AuthError::UnknownKey("k".into())
+        );
+        assert_eq!(
+            AuthError::from(JwtError::KeysUnavailable("down".into())).failure(),
+            AuthFailure::Unavailable
+        );
     }
 
     #[test]

@@ -13,7 +13,6 @@ pub mod connector;
 pub mod conversations;
 pub mod handlers;
 mod http;
-pub mod jwt;
 pub mod notifier;
 pub mod people;
 pub mod token;

@@ -1,54 +1,20 @@
-//! Checking an OpenID Connect ID token: an RS256 signature by one of the provider's keys, then the
-//! issuer, audience (and authorized party), lifetime and nonce. Pure: the caller passes the keys,
-//! the expectations and the time.
-//!
-//! Why not `sesame_teams::jwt`: its decoder requires a `kid` in the header (Bot Framework always
-//! sends one, but OpenID providers may leave it out when they have one key, as some do) and its
-//! claim check requires Bot Framework's `serviceurl` claim and knows nothing of `nonce` or `azp`.
-//! The signature check itself is the same few lines over ring.
+//! Checking an OpenID Connect ID token (Core 3.1.3.7). Decoding, the RS256 signature by one of the
+//! provider's keys, the issuer, audience and lifetime are `sesame_jwt`'s, shared with Teams'
+//! inbound tokens; what is OpenID Connect's own is checked here: the authorized party (`azp`) and
+//! the sign-in's `nonce`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use serde_json::Value;
+use sesame_jwt::{Algorithm, ClaimChecks, Claims, JwtError, KeyCache, KeyId, KeySource, Rules};
 
-/// ID tokens are a few kilobytes; anything much larger is refused before decoding.
-const MAX_TOKEN_BYTES: usize = 32 * 1024;
-
-/// One RSA key from the provider's key set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RsaKey {
-    pub kid: Option<String>,
-    pub modulus: Vec<u8>,
-    pub exponent: Vec<u8>,
-}
-
-/// The RSA signing keys in a JWKS document; other key types and broken entries are skipped.
-pub fn parse_key_set(document: &Value) -> Vec<RsaKey> {
-    let Some(keys) = document.get("keys").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    keys.iter()
-        .filter(|k| k.get("kty").and_then(Value::as_str) == Some("RSA"))
-        .filter(|k| {
-            k.get("use")
-                .and_then(Value::as_str)
-                .is_none_or(|u| u == "sig")
-        })
-        .filter_map(|k| {
-            let decode = |name: &str| {
-                k.get(name)
-                    .and_then(Value::as_str)
-                    .and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok())
-            };
-            Some(RsaKey {
-                kid: k.get("kid").and_then(Value::as_str).map(str::to_owned),
-                modulus: decode("n")?,
-                exponent: decode("e")?,
-            })
-        })
-        .collect()
-}
+/// RS256 only: the algorithm OpenID Connect defaults to and every supported provider signs with
+/// (clients that want another must register it). The `kid` is optional, since providers with one
+/// key may leave it out; then every key is tried. ID tokens are a few kilobytes (more with group
+/// claims); anything much larger is refused before decoding.
+const RULES: Rules = Rules {
+    algorithms: &[Algorithm::Rs256],
+    key_id: KeyId::Optional,
+    max_bytes: 32 * 1024,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdTokenError {
@@ -58,6 +24,9 @@ pub enum IdTokenError {
     UnsupportedAlgorithm(String),
     #[error("the ID token names signing key {0:?}, which the provider does not list")]
     UnknownKey(String),
+    /// Not the token's fault: the provider's keys could not be fetched.
+    #[error("the provider's signing keys are unavailable: {0}")]
+    KeysUnavailable(String),
     #[error("the ID token's signature does not verify")]
     BadSignature,
     #[error("the ID token was issued by {0:?}, not the configured provider")]
@@ -66,8 +35,29 @@ pub enum IdTokenError {
     WrongAudience,
     #[error("the ID token has expired")]
     Expired,
+    #[error("the ID token is not valid yet")]
+    NotYetValid,
     #[error("the ID token's nonce does not match this sign-in")]
     WrongNonce,
+}
+
+/// The portal's words for the shared checks' refusals (they reach the sign-in error page).
+impl From<JwtError> for IdTokenError {
+    fn from(error: JwtError) -> IdTokenError {
+        match error {
+            JwtError::Malformed(reason) => IdTokenError::Malformed(reason),
+            JwtError::UnsupportedAlgorithm(alg) => IdTokenError::UnsupportedAlgorithm(alg),
+            // `RULES` makes the kid optional, so a missing one never gets here.
+            JwtError::MissingKeyId => IdTokenError::UnknownKey(String::new()),
+            JwtError::UnknownKey(kid) => IdTokenError::UnknownKey(kid),
+            JwtError::KeysUnavailable(reason) => IdTokenError::KeysUnavailable(reason),
+            JwtError::BadSignature => IdTokenError::BadSignature,
+            JwtError::WrongIssuer(issuer) => IdTokenError::WrongIssuer(issuer),
+            JwtError::WrongAudience(_) => IdTokenError::WrongAudience,
+            JwtError::MissingExpiry | JwtError::Expired { .. } => IdTokenError::Expired,
+            JwtError::NotYetValid { .. } => IdTokenError::NotYetValid,
+        }
+    }
 }
 
 /// What the claims must say.
@@ -81,107 +71,44 @@ pub struct Expectations<'a> {
     pub leeway_seconds: i64,
 }
 
-/// Verifies `token` and returns its claims.
-pub fn verify(
+/// Verifies `token` with the provider's keys (from `jwks_uri`, through `keys`) and returns its
+/// claims.
+pub async fn verify(
     token: &str,
-    keys: &[RsaKey],
+    keys: &KeyCache,
+    jwks_uri: &str,
     expected: Expectations<'_>,
 ) -> Result<Value, IdTokenError> {
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(IdTokenError::Malformed(String::from("too long")));
-    }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(IdTokenError::Malformed(String::from(
-            "not three dot-separated parts",
-        )));
-    };
-    let header = decode_json(header, "header")?;
-    let algorithm = header.get("alg").and_then(Value::as_str).unwrap_or("");
-    if algorithm != "RS256" {
-        return Err(IdTokenError::UnsupportedAlgorithm(algorithm.to_owned()));
-    }
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| IdTokenError::Malformed(String::from("the signature is not base64url")))?;
-    let signed = &token[..header_and_payload_len(token)];
-    let kid = header.get("kid").and_then(Value::as_str);
-    let candidates: Vec<&RsaKey> = match kid {
-        Some(kid) => keys
-            .iter()
-            .filter(|k| k.kid.as_deref() == Some(kid))
-            .collect(),
-        None => keys.iter().collect(),
-    };
-    if candidates.is_empty() {
-        return Err(IdTokenError::UnknownKey(kid.unwrap_or("").to_owned()));
-    }
-    let verified = candidates.iter().any(|key| {
-        RsaPublicKeyComponents {
-            n: &key.modulus,
-            e: &key.exponent,
-        }
-        .verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
-        .is_ok()
-    });
-    if !verified {
-        return Err(IdTokenError::BadSignature);
-    }
-    let claims = decode_json(payload, "payload")?;
-    check_claims(&claims, expected)?;
-    Ok(claims)
+    let token = sesame_jwt::decode(token, &RULES)?;
+    let candidates = keys
+        .keys_for(KeySource::Jwks(jwks_uri), token.kid(), expected.now)
+        .await?;
+    token.verify_signature(&candidates)?;
+    check_claims(&token.claims, expected)?;
+    Ok(token.claims.raw)
 }
 
-fn header_and_payload_len(token: &str) -> usize {
-    token.rfind('.').unwrap_or(token.len())
-}
-
-fn decode_json(part: &str, what: &str) -> Result<Value, IdTokenError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| IdTokenError::Malformed(format!("the {what} is not base64url")))?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|_| IdTokenError::Malformed(format!("the {what} is not JSON")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(IdTokenError::Malformed(format!(
-            "the {what} is not an object"
-        )))
-    }
-}
-
-/// OpenID Connect Core 3.1.3.7: issuer, audience, authorized party, expiry, nonce.
-fn check_claims(claims: &Value, expected: Expectations<'_>) -> Result<(), IdTokenError> {
-    let issuer = claims.get("iss").and_then(Value::as_str);
-    if issuer != Some(expected.issuer) {
-        return Err(IdTokenError::WrongIssuer(issuer.map(str::to_owned)));
-    }
-    let audiences: Vec<&str> = match claims.get("aud") {
-        Some(Value::String(one)) => vec![one.as_str()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    if !audiences.contains(&expected.client_id) {
-        return Err(IdTokenError::WrongAudience);
-    }
-    let authorized_party = claims.get("azp").and_then(Value::as_str);
-    if audiences.len() > 1 && authorized_party != Some(expected.client_id) {
+/// Issuer, audience and lifetime (shared), then the authorized party and the nonce.
+fn check_claims(claims: &Claims, expected: Expectations<'_>) -> Result<(), IdTokenError> {
+    sesame_jwt::check_claims(
+        claims,
+        &ClaimChecks {
+            issuers: &[expected.issuer.to_owned()],
+            audience: expected.client_id,
+            leeway_seconds: expected.leeway_seconds,
+            now: expected.now,
+        },
+    )?;
+    // With several audiences the token must say it was issued to us; when it names an authorized
+    // party at all, that must be us.
+    let authorized_party = claims.string("azp");
+    if claims.audiences.len() > 1 && authorized_party != Some(expected.client_id) {
         return Err(IdTokenError::WrongAudience);
     }
     if authorized_party.is_some_and(|azp| azp != expected.client_id) {
         return Err(IdTokenError::WrongAudience);
     }
-    let expires_at = claims
-        .get("exp")
-        .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
-        .ok_or(IdTokenError::Expired)?;
-    if expected.now > expires_at.saturating_add(expected.leeway_seconds) {
-        return Err(IdTokenError::Expired);
-    }
-    let nonce = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
+    let nonce = claims.string("nonce").unwrap_or("");
     if !super::session::tokens_match(nonce, expected.nonce) {
         return Err(IdTokenError::WrongNonce);
     }
@@ -191,6 +118,8 @@ fn check_claims(claims: &Value, expected: Expectations<'_>) -> Result<(), IdToke
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000;
@@ -209,13 +138,17 @@ mod tests {
         json!({ "iss": "https://id.example", "aud": "sesame", "exp": NOW + 300, "nonce": "n-1" })
     }
 
+    fn check(raw: Value) -> Result<(), IdTokenError> {
+        check_claims(&Claims::parse(raw).unwrap(), expectations())
+    }
+
     #[test]
     fn each_claim_is_checked() {
-        check_claims(&claims(), expectations()).unwrap();
+        check(claims()).unwrap();
         let with = |key: &str, value: Value| {
             let mut c = claims();
             c[key] = value;
-            check_claims(&c, expectations())
+            check(c)
         };
         assert!(matches!(
             with("iss", json!("https://evil.example")),
@@ -230,51 +163,59 @@ mod tests {
             Err(IdTokenError::WrongAudience),
             "several audiences need azp"
         );
+        let mut with_azp = claims();
+        with_azp["aud"] = json!(["sesame", "other"]);
+        with_azp["azp"] = json!("sesame");
+        check(with_azp.clone()).unwrap();
+        with_azp["azp"] = json!("other");
+        assert_eq!(check(with_azp), Err(IdTokenError::WrongAudience));
+        assert_eq!(
+            with("azp", json!("other")),
+            Err(IdTokenError::WrongAudience)
+        );
         assert_eq!(with("exp", json!(NOW - 61)), Err(IdTokenError::Expired));
+        assert_eq!(with("exp", Value::Null), Err(IdTokenError::Expired));
+        assert_eq!(with("nbf", json!(NOW + 61)), Err(IdTokenError::NotYetValid));
         assert_eq!(with("nonce", json!("n-2")), Err(IdTokenError::WrongNonce));
         let mut no_nonce = claims();
         no_nonce.as_object_mut().unwrap().remove("nonce");
-        assert_eq!(
-            check_claims(&no_nonce, expectations()),
-            Err(IdTokenError::WrongNonce)
-        );
+        assert_eq!(check(no_nonce), Err(IdTokenError::WrongNonce));
     }
 
     #[test]
     fn malformed_and_unsigned_tokens_are_refused() {
+        let decode = |token: &str| sesame_jwt::decode(token, &RULES).map_err(IdTokenError::from);
         let none = format!(
             "{}.{}.",
             URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
             URL_SAFE_NO_PAD.encode(claims().to_string())
         );
         assert!(matches!(
-            verify(&none, &[], expectations()),
+            decode(&none),
             Err(IdTokenError::UnsupportedAlgorithm(_))
         ));
         for bad in ["", "a.b", "a.b.c.d", "!!.??.**"] {
-            assert!(verify(bad, &[], expectations()).is_err());
+            assert!(decode(bad).is_err());
         }
-        let hs = format!(
+        for alg in ["HS256", "RS384", "RS512"] {
+            let token = format!(
+                "{}.{}.AAAA",
+                URL_SAFE_NO_PAD.encode(json!({ "alg": alg }).to_string()),
+                URL_SAFE_NO_PAD.encode(claims().to_string())
+            );
+            assert_eq!(
+                decode(&token).unwrap_err(),
+                IdTokenError::UnsupportedAlgorithm(alg.into())
+            );
+        }
+        let long = "a".repeat(RULES.max_bytes + 1);
+        assert!(matches!(decode(&long), Err(IdTokenError::Malformed(_))));
+        // Without a kid the token is accepted for decoding; every key is then tried.
+        let no_kid = format!(
             "{}.{}.AAAA",
-            URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#),
             URL_SAFE_NO_PAD.encode(claims().to_string())
         );
-        assert!(matches!(
-            verify(&hs, &[], expectations()),
-            Err(IdTokenError::UnsupportedAlgorithm(_))
-        ));
-    }
-
-    #[test]
-    fn only_rsa_signing_keys_are_kept() {
-        let set = json!({ "keys": [
-            { "kty": "RSA", "kid": "a", "n": "AQAB", "e": "AQAB" },
-            { "kty": "RSA", "kid": "b", "n": "AQAB", "e": "AQAB", "use": "enc" },
-            { "kty": "EC", "kid": "c" },
-            { "kty": "RSA", "kid": "d", "n": "!!" , "e": "AQAB" },
-        ]});
-        let keys = parse_key_set(&set);
-        assert_eq!(keys.len(), 1);
-        assert_eq!(keys[0].kid.as_deref(), Some("a"));
+        assert_eq!(decode(&no_kid).unwrap().kid(), None);
     }
 }

@@ -1,24 +1,28 @@
 //! The OpenID Connect relying party: discovery from the issuer's
 //! `/.well-known/openid-configuration`, the authorization request (code flow with PKCE S256,
 //! `state` and `nonce`), the code exchange at the token endpoint and the ID token's verification
-//! against the provider's JWKS (see `id_token`). Works with any provider that signs ID tokens with
-//! RS256, which Okta, Entra ID, Google and Sign in with Slack all do.
+//! against the provider's JWKS (see `id_token`; the keys are cached by `sesame_jwt::KeyCache`).
+//! Works with any provider that signs ID tokens with RS256, which Okta, Entra ID, Google and Sign
+//! in with Slack all do.
 
-use super::id_token::{self, Expectations, IdTokenError, RsaKey};
+use super::id_token::{self, Expectations, IdTokenError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use sesame_app::sessions::LoginSecrets;
+use sesame_jwt::fetch::{get_json, read_json, FetchError, FETCH_TIMEOUT};
+use sesame_jwt::{KeyCache, RefreshPolicy};
 use std::time::{Duration, Instant};
 
 /// Discovery documents are read again after this long.
 const METADATA_MAX_AGE: Duration = Duration::from_secs(3600);
-/// Keys are read again after this long, and for an unknown key id at most this often.
-const KEYS_MAX_AGE: Duration = Duration::from_secs(3600);
-const UNKNOWN_KEY_REFETCH: Duration = Duration::from_secs(30);
-const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
-const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+/// Keys are read again after an hour, and for an unknown key id at most every 30 seconds (also
+/// after a failed read, so a provider that is down is not asked on every sign-in).
+const KEY_REFRESH: RefreshPolicy = RefreshPolicy {
+    max_age_seconds: 3600,
+    min_refetch_interval_seconds: 30,
+};
 /// Clock skew tolerated between Sesame and the provider.
 const LEEWAY_SECONDS: i64 = 120;
 
@@ -65,17 +69,11 @@ struct Metadata {
     jwks_uri: String,
 }
 
-#[derive(Default)]
-struct Cache {
-    metadata: Option<(Metadata, Instant)>,
-    keys: Vec<RsaKey>,
-    keys_fetched_at: Option<Instant>,
-}
-
 pub struct OidcClient {
     settings: OidcSettings,
     http: reqwest::Client,
-    cache: tokio::sync::Mutex<Cache>,
+    metadata: tokio::sync::Mutex<Option<(Metadata, Instant)>>,
+    keys: KeyCache,
 }
 
 impl OidcClient {
@@ -99,8 +97,9 @@ impl OidcClient {
         }
         Ok(OidcClient {
             settings,
+            keys: KeyCache::new(http.clone(), KEY_REFRESH),
             http,
-            cache: tokio::sync::Mutex::new(Cache::default()),
+            metadata: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -188,7 +187,9 @@ impl OidcClient {
             .await
             .map_err(|e| OidcError::Unavailable(format!("token endpoint: {e}")))?;
         let status = response.status();
-        let answer = read_json(response, "token endpoint").await?;
+        let answer: Value = read_json(response, "token endpoint")
+            .await
+            .map_err(unavailable)?;
         if !status.is_success() {
             let error = answer.get("error").and_then(Value::as_str).unwrap_or("");
             return Err(OidcError::Refused(format!(
@@ -220,21 +221,17 @@ impl OidcClient {
             now,
             leeway_seconds: LEEWAY_SECONDS,
         };
-        let keys = self.keys(metadata, false).await?;
-        match id_token::verify(token, &keys, expected) {
-            // A key the provider rotated in since the keys were read: read them once more.
-            Err(IdTokenError::UnknownKey(_)) => {
-                let keys = self.keys(metadata, true).await?;
-                id_token::verify(token, &keys, expected)
-            }
-            other => other,
+        // Keys that cannot be read are the provider's trouble (try later), not a refusal.
+        match id_token::verify(token, &self.keys, &metadata.jwks_uri, expected).await {
+            Ok(claims) => Ok(claims),
+            Err(IdTokenError::KeysUnavailable(reason)) => Err(OidcError::Unavailable(reason)),
+            Err(refused) => Err(OidcError::Refused(refused.to_string())),
         }
-        .map_err(|e| OidcError::Refused(e.to_string()))
     }
 
     async fn metadata(&self) -> Result<Metadata, OidcError> {
-        let mut cache = self.cache.lock().await;
-        if let Some((metadata, at)) = &cache.metadata {
+        let mut cached = self.metadata.lock().await;
+        if let Some((metadata, at)) = cached.as_ref() {
             if at.elapsed() < METADATA_MAX_AGE {
                 return Ok(metadata.clone());
             }
@@ -243,7 +240,9 @@ impl OidcClient {
             "{}/.well-known/openid-configuration",
             self.settings.issuer.trim_end_matches('/')
         );
-        let document = self.get_json(&url, "discovery document").await?;
+        let document: Value = get_json(&self.http, &url, "discovery document")
+            .await
+            .map_err(unavailable)?;
         let field = |name: &str| {
             document
                 .get(name)
@@ -266,60 +265,11 @@ impl OidcClient {
                 metadata.issuer, self.settings.issuer
             )));
         }
-        cache.metadata = Some((metadata.clone(), Instant::now()));
+        *cached = Some((metadata.clone(), Instant::now()));
         Ok(metadata)
-    }
-
-    async fn keys(&self, metadata: &Metadata, refetch: bool) -> Result<Vec<RsaKey>, OidcError> {
-        let mut cache = self.cache.lock().await;
-        let age = cache.keys_fetched_at.map(|at| at.elapsed());
-        let stale = age.is_none_or(|age| age >= KEYS_MAX_AGE);
-        let may_refetch = age.is_none_or(|age| age >= UNKNOWN_KEY_REFETCH);
-        if stale || (refetch && may_refetch) {
-            let document = self.get_json(&metadata.jwks_uri, "key set").await?;
-            let keys = id_token::parse_key_set(&document);
-            if keys.is_empty() {
-                return Err(OidcError::Unavailable(String::from(
-                    "the provider's key set has no RSA signing keys",
-                )));
-            }
-            cache.keys = keys;
-            cache.keys_fetched_at = Some(Instant::now());
-        }
-        Ok(cache.keys.clone())
-    }
-
-    async fn get_json(&self, url: &str, what: &str) -> Result<Value, OidcError> {
-        let response = self
-            .http
-            .get(url)
-            .timeout(FETCH_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| OidcError::Unavailable(format!("{what}: {e}")))?;
-        if !response.status().is_success() {
-            return Err(OidcError::Unavailable(format!(
-                "{what}: HTTP {}",
-                response.status().as_u16()
-            )));
-        }
-        read_json(response, what).await
     }
 }
 
-async fn read_json(response: reqwest::Response, what: &str) -> Result<Value, OidcError> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
-    {
-        return Err(OidcError::Unavailable(format!("{what}: too large")));
-    }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| OidcError::Unavailable(format!("{what}: {e}")))?;
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(OidcError::Unavailable(format!("{what}: too large")));
-    }
-    serde_json::from_slice(&bytes).map_err(|_| OidcError::Unavailable(format!("{what}: not JSON")))
+fn unavailable(error: FetchError) -> OidcError {
+    OidcError::Unavailable(error.0)
 }
