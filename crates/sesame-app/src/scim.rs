@@ -1,11 +1,12 @@
 //! Provisioning from an identity provider (SCIM): people and groups created, changed, deactivated
 //! and deleted by the provider, with their SCIM bookkeeping, and what leaving means for requests.
 //!
-//! The web layer speaks SCIM's JSON; here a user is core's `User` plus a [`ScimRecord`]. Every
-//! change is read, modified and written under one lock, so two provider calls in this process never
-//! lose each other's update. When a person becomes inactive (deactivated or deleted), Sesame cancels
-//! the requests still waiting for them (pending, or approved but not yet fulfilled) and ends their
-//! active access, each through the engine as `Actor::System`, with its own audit events.
+//! The web layer speaks SCIM's JSON (with the `sesame-scim` crate); here a user is core's `User`
+//! plus a [`ScimRecord`]. Every change is read, modified and written under one lock, so two
+//! provider calls in this process never lose each other's update. When a person becomes inactive
+//! (deactivated or deleted), Sesame cancels the requests still waiting for them (pending, or
+//! approved but not yet fulfilled) and ends their active access, each through the engine as
+//! `Actor::System`, with its own audit events.
 
 mod departure;
 mod groups;
@@ -14,7 +15,9 @@ mod users;
 use crate::{App, AppError, Principal};
 use serde_json::json;
 use sesame_core::{AuditEvent, Group, RequestNumber, User, UserId};
-use sesame_store::{ScimKind, ScimRecord};
+use sesame_store::ScimKind;
+/// SCIM's bookkeeping for a directory entry, re-exported as `ScimUser` and `ScimGroup` carry it.
+pub use sesame_store::ScimRecord;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How the audit trail names provisioning changes.

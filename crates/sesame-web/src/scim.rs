@@ -1,45 +1,34 @@
 //! SCIM 2.0 (RFC 7643/7644) under `/scim/v2`: identity providers (Okta, Entra ID) create, change,
 //! deactivate and delete people and groups. Authenticated with the `[scim] token` bearer token; with
-//! no token configured every SCIM path answers 404. Routes, authentication and the shared response
-//! helpers here; `users.rs` and `groups.rs` are the resources' handlers, `json.rs` maps them to
-//! SCIM's JSON and back, `search.rs` lists and queries them, `discovery.rs` serves the discovery
-//! documents; use cases in `sesame_app::scim`; `filter.rs` parses filters, `patch.rs` applies
-//! PATCH, `error.rs` speaks SCIM's error format. See docs/scim.md.
+//! no token configured every SCIM path answers 404.
+//!
+//! Only the HTTP part lives here: routes and the token check (this file), the discovery documents'
+//! handlers, `resource.rs` (one set of handlers for any resource type, `ScimResource`),
+//! `users.rs` and `groups.rs` (the two resource types over `sesame_app::scim`'s use cases) and
+//! `error.rs` (errors as responses). What requests and answers mean (filters, PATCH, the JSON of
+//! users and groups, lists, errors, discovery) is the `sesame_scim` crate. See docs/scim.md.
 
-mod discovery;
 mod error;
-mod filter;
 mod groups;
-mod json;
-mod patch;
-mod search;
+mod resource;
 mod users;
 
 use crate::WebState;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use discovery::{resource_type, resource_types, schema, schemas, service_provider_config};
-use error::{ScimError, CONTENT_TYPE};
-use groups::{
-    create_group, delete_group, get_group, list_groups, patch_group, replace_group, search_groups,
-};
-use search::search_all;
+use error::ScimError;
+use resource::{list, resource_routes, scim_response};
 use secrecy::ExposeSecret;
-use serde_json::Value;
-use sesame_app::scim::ScimCaller;
+use sesame_app::scim::{ScimCaller, ScimGroup, ScimRecord, ScimUser};
 use sesame_app::AppError;
-use users::{
-    create_user, delete_user, get_user, list_users, patch_user, replace_user, search_users,
-};
+use sesame_scim::{discovery, Record};
 
 pub fn routes() -> Router<WebState> {
-    Router::new()
+    let router = Router::new()
         .route(
             "/scim/v2/ServiceProviderConfig",
             get(service_provider_config),
@@ -48,26 +37,9 @@ pub fn routes() -> Router<WebState> {
         .route("/scim/v2/ResourceTypes/{name}", get(resource_type))
         .route("/scim/v2/Schemas", get(schemas))
         .route("/scim/v2/Schemas/{id}", get(schema))
-        .route("/scim/v2/.search", post(search_all))
-        .route("/scim/v2/Users", get(list_users).post(create_user))
-        .route("/scim/v2/Users/.search", post(search_users))
-        .route(
-            "/scim/v2/Users/{id}",
-            get(get_user)
-                .put(replace_user)
-                .patch(patch_user)
-                .delete(delete_user),
-        )
-        .route("/scim/v2/Groups", get(list_groups).post(create_group))
-        .route("/scim/v2/Groups/.search", post(search_groups))
-        .route(
-            "/scim/v2/Groups/{id}",
-            get(get_group)
-                .put(replace_group)
-                .patch(patch_group)
-                .delete(delete_group),
-        )
-        .route("/scim/v2/{*rest}", axum::routing::any(unknown))
+        .route("/scim/v2/.search", post(list::<(ScimUser, ScimGroup)>));
+    let router = resource_routes::<ScimUser>(router);
+    resource_routes::<ScimGroup>(router).route("/scim/v2/{*rest}", axum::routing::any(unknown))
 }
 
 /// The identity provider, authenticated by the configured token (compared in constant time).
@@ -114,98 +86,59 @@ async fn unknown(_: Provisioner) -> ScimError {
     ScimError::not_found("there is no such SCIM endpoint")
 }
 
-fn scim_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    response
-}
-
-/// A resource with its ETag and, when created, its location.
-fn resource_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = scim_response(status, body);
-    if let Some(v) = body["meta"]["version"]
-        .as_str()
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
-        response.headers_mut().insert(header::ETAG, v);
-    }
-    if status == StatusCode::CREATED {
-        if let Some(v) = body["meta"]["location"]
-            .as_str()
-            .and_then(|v| HeaderValue::from_str(v).ok())
-        {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
-    }
-    response
-}
-/// `If-Match` on a change: the caller's copy must be the current one.
-fn check_if_match(headers: &HeaderMap, current: &Value) -> Result<(), ScimError> {
-    let Some(wanted) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Ok(());
-    };
-    let now = current["meta"]["version"].as_str().unwrap_or_default();
-    if wanted.trim() == "*" || wanted.split(',').any(|w| w.trim() == now) {
-        Ok(())
-    } else {
-        Err(ScimError::new(
-            StatusCode::PRECONDITION_FAILED,
-            None,
-            "the resource changed since it was read (If-Match)",
-        ))
-    }
-}
-
+/// The SCIM base URL, for `meta.location`.
 fn base(state: &WebState) -> String {
     format!("{}/scim/v2", state.public_url.trim_end_matches('/'))
 }
-fn parse_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ScimError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES),
-            )
-        } else {
-            ScimError::bad("invalidSyntax", e.body_text())
-        }
-    })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ScimError::bad("invalidSyntax", format!("the body is not valid JSON: {e}")))
+
+/// What Sesame keeps for SCIM about a directory entry, as the mapping reads it.
+fn record(r: &ScimRecord) -> Record<'_> {
+    Record {
+        external_id: r.external_id.as_deref(),
+        created: r.created_at,
+        modified: r.updated_at,
+        attributes: &r.attributes,
+    }
 }
 
-/// Reads a PATCH body (RFC 7644 §3.5.2).
-fn parse_patch(body: Result<Bytes, BytesRejection>) -> Result<patch::PatchRequest, ScimError> {
-    serde_json::from_value(parse_body(body)?)
-        .map_err(|e| ScimError::bad("invalidSyntax", format!("not a PATCH request: {e}")))
+async fn service_provider_config(_: Provisioner, State(state): State<WebState>) -> Response {
+    let documentation = format!("{}/docs/scim.md", state.public_url.trim_end_matches('/'));
+    scim_response(
+        StatusCode::OK,
+        &discovery::service_provider_config(&base(&state), &documentation),
+    )
 }
 
-/// Carries a SCIM error out of a change the app runs under its lock (a failed `If-Match`, a bad
-/// PATCH), so that it is answered as it was rather than as the app's error.
-#[derive(Default)]
-struct Refusal(Option<ScimError>);
+async fn resource_types(_: Provisioner, State(state): State<WebState>) -> Response {
+    scim_response(
+        StatusCode::OK,
+        &sesame_scim::list::list_all(discovery::resource_types(&base(&state))),
+    )
+}
 
-impl Refusal {
-    /// The change as the app takes it: a SCIM error is kept here and the app is told to stop.
-    fn guard<'a, C, T>(
-        &'a mut self,
-        change: impl FnOnce(&C) -> Result<T, ScimError> + 'a,
-    ) -> impl FnOnce(&C) -> Result<T, AppError> + 'a {
-        move |current| {
-            change(current).map_err(|e| {
-                self.0 = Some(e);
-                AppError::Invalid(String::new())
-            })
-        }
-    }
+async fn resource_type(
+    _: Provisioner,
+    State(state): State<WebState>,
+    Path(name): Path<String>,
+) -> Result<Response, ScimError> {
+    let doc = discovery::resource_type(&base(&state), &name)?;
+    Ok(scim_response(StatusCode::OK, &doc))
+}
 
-    /// What to answer with when the change failed: the kept SCIM error, else the app's.
-    fn or(mut self, e: AppError) -> ScimError {
-        self.0.take().unwrap_or_else(|| e.into())
-    }
+async fn schemas(_: Provisioner, State(state): State<WebState>) -> Response {
+    scim_response(
+        StatusCode::OK,
+        &sesame_scim::list::list_all(discovery::schemas(&base(&state))),
+    )
+}
+
+async fn schema(
+    _: Provisioner,
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+) -> Result<Response, ScimError> {
+    let doc = discovery::schema(&base(&state), &id)?;
+    Ok(scim_response(StatusCode::OK, &doc))
 }
 
 #[cfg(test)]

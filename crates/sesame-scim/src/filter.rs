@@ -2,7 +2,8 @@
 //! `eq ne co sw ew gt ge lt le pr`, `and`, `or`, `not (...)`, parentheses and value paths such as
 //! `emails[type eq "work"]`. Attribute names and string comparisons ignore case.
 
-use super::error::ScimError;
+use crate::error::{Error, ScimType};
+use crate::{CORE_GROUP, CORE_USER};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,10 +37,6 @@ pub struct AttrPath {
     pub attr: String,
     pub sub: Option<String>,
 }
-
-pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const CORE_GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 impl AttrPath {
     /// Parses `userName`, `name.familyName`, `urn:...:User:userName` or
@@ -112,8 +109,8 @@ pub fn get_ci<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-fn invalid(detail: impl Into<String>) -> ScimError {
-    ScimError::bad("invalidFilter", detail)
+fn invalid(detail: impl Into<String>) -> Error {
+    Error::bad(ScimType::InvalidFilter, detail)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +123,7 @@ enum Token {
     CloseBracket,
 }
 
-fn tokenize(text: &str) -> Result<Vec<Token>, ScimError> {
+fn tokenize(text: &str) -> Result<Vec<Token>, Error> {
     let mut tokens = Vec::new();
     let mut chars = text.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -203,7 +200,7 @@ impl Parser {
         matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
     }
 
-    fn or(&mut self) -> Result<Filter, ScimError> {
+    fn or(&mut self) -> Result<Filter, Error> {
         let mut left = self.and()?;
         while self.keyword("or") {
             self.at += 1;
@@ -212,7 +209,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn and(&mut self) -> Result<Filter, ScimError> {
+    fn and(&mut self) -> Result<Filter, Error> {
         let mut left = self.unary()?;
         while self.keyword("and") {
             self.at += 1;
@@ -221,7 +218,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn unary(&mut self) -> Result<Filter, ScimError> {
+    fn unary(&mut self) -> Result<Filter, Error> {
         if self.keyword("not") {
             self.at += 1;
             if self.next() != Some(Token::Open) {
@@ -286,7 +283,7 @@ impl Parser {
     }
 }
 
-pub fn parse(text: &str) -> Result<Filter, ScimError> {
+pub fn parse(text: &str) -> Result<Filter, Error> {
     if text.len() > 2048 {
         return Err(invalid("the filter is too long"));
     }
@@ -375,6 +372,7 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ENTERPRISE;
     use serde_json::json;
 
     #[test]
@@ -416,7 +414,170 @@ mod tests {
             "a eq \"b\" c",
         ] {
             let err = parse(text).unwrap_err();
-            assert_eq!(err.scim_type, Some("invalidFilter"), "{text}");
+            assert_eq!(err.scim_type, Some(ScimType::InvalidFilter), "{text}");
         }
+    }
+
+    fn check(resource: &Value, cases: &[(&str, bool)]) {
+        for (text, expected) in cases {
+            let filter = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(filter.matches(resource), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or_and_keywords_ignore_case() {
+        let r = json!({ "a": "x", "b": "y", "c": "z" });
+        check(
+            &r,
+            &[
+                // a or (b and c), not (a or b) and c.
+                ("a eq \"x\" or b eq \"n\" and c eq \"n\"", true),
+                ("(a eq \"x\" or b eq \"n\") and c eq \"n\"", false),
+                ("a eq \"n\" OR b eq \"y\" AND c eq \"z\"", true),
+                ("NOT (a eq \"x\")", false),
+                ("not ((a eq \"n\" or b eq \"n\"))", true),
+            ],
+        );
+    }
+
+    #[test]
+    fn presence_needs_a_value_that_is_not_empty() {
+        let r =
+            json!({ "s": "", "n": null, "a": [], "b": false, "o": { "x": 1 }, "e": [{ "v": 1 }] });
+        check(
+            &r,
+            &[
+                ("s pr", false),
+                ("n pr", false),
+                ("a pr", false),
+                ("missing pr", false),
+                ("b pr", true),
+                ("o pr", true),
+                ("e pr", true),
+                ("not (s pr)", true),
+            ],
+        );
+    }
+
+    #[test]
+    fn ne_means_no_value_equals_and_holds_when_absent() {
+        let r = json!({ "emails": [{ "value": "a@x.io" }, { "value": "b@x.io" }] });
+        check(
+            &r,
+            &[
+                ("emails.value ne \"a@x.io\"", false),
+                ("emails.value ne \"c@x.io\"", true),
+                ("title ne \"boss\"", true),
+                // A complex multi-valued attribute compared as a whole compares its `value`.
+                ("emails eq \"B@X.IO\"", true),
+            ],
+        );
+    }
+
+    #[test]
+    fn numbers_booleans_and_null_compare_by_type() {
+        let r = json!({ "n": 5, "f": 2.5, "b": true, "s": "5", "z": null });
+        check(
+            &r,
+            &[
+                ("n gt 4", true),
+                ("n ge 5", true),
+                ("n lt 5", false),
+                ("f le 2.5", true),
+                ("n eq 5.0", true),
+                ("n co 5", false),
+                // A number is not its string, nor a string its number.
+                ("s eq 5", false),
+                ("n eq \"5\"", false),
+                ("b eq TRUE", true),
+                ("b ne false", true),
+                ("b gt false", false),
+                ("z eq null", true),
+            ],
+        );
+    }
+
+    #[test]
+    fn strings_compare_ignoring_case_and_order_like_timestamps() {
+        let r = json!({
+            "displayName": "Ada \"the\" Lovelace",
+            "meta": { "lastModified": "2024-05-13T04:42:34Z" }
+        });
+        check(
+            &r,
+            &[
+                ("displayName eq \"ada \\\"THE\\\" lovelace\"", true),
+                ("displayName co \"LOVE\"", true),
+                ("displayName ew \"lace\"", true),
+                ("meta.lastModified gt \"2024-01-01T00:00:00Z\"", true),
+                ("meta.lastModified lt \"2024-01-01T00:00:00Z\"", false),
+                ("meta.lastModified le \"2024-05-13T04:42:34Z\"", true),
+            ],
+        );
+    }
+
+    #[test]
+    fn value_paths_need_an_array_and_urns_pick_the_extension() {
+        let mut r = json!({
+            "emails": [{ "value": "a@x.io", "type": "home" }, { "value": "b@x.io", "type": "work", "primary": true }],
+            "name": { "familyName": "Smith" }
+        });
+        r[ENTERPRISE] = json!({ "department": "Ops" });
+        check(
+            &r,
+            &[
+                ("emails[type eq \"work\" and primary eq true]", true),
+                ("emails[type eq \"home\" and primary eq true]", false),
+                ("emails[not (type eq \"work\")]", true),
+                // `name` is an object, not a list of elements.
+                ("name[familyName eq \"Smith\"]", false),
+                (&format!("{ENTERPRISE}:department eq \"ops\""), true),
+                (&format!("{ENTERPRISE}:costCenter pr"), false),
+                (
+                    "urn:ietf:params:scim:schemas:core:2.0:Group:name.familyName pr",
+                    true,
+                ),
+                ("urn:example:other:department pr", false),
+            ],
+        );
+    }
+
+    #[test]
+    fn paths_and_lengths_are_checked() {
+        assert_eq!(
+            AttrPath::parse("name.familyName"),
+            Some(AttrPath {
+                urn: None,
+                attr: String::from("name"),
+                sub: Some(String::from("familyName")),
+            })
+        );
+        assert_eq!(
+            AttrPath::parse(&format!("{CORE_USER}:userName"))
+                .unwrap()
+                .urn,
+            None
+        );
+        for bad in ["", "name.", ".x", "na me", "a/b", "urn:x:"] {
+            assert_eq!(AttrPath::parse(bad), None, "{bad:?}");
+        }
+        for text in [
+            "not active eq true",
+            "emails[type eq \"work\"",
+            "emails[]",
+            "name. eq \"x\"",
+            "userName eq \"x\" and",
+            ")",
+            "",
+        ] {
+            assert_eq!(
+                parse(text).unwrap_err().scim_type,
+                Some(ScimType::InvalidFilter),
+                "{text:?}"
+            );
+        }
+        let long = format!("userName eq \"{}\"", "x".repeat(2048));
+        assert!(parse(&long).unwrap_err().detail.contains("too long"));
     }
 }

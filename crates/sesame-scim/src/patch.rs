@@ -3,8 +3,9 @@
 //! case (Entra ID sends `Replace`, `Add`, `Remove`), and a `remove` of `members` with a `value`
 //! list removes those members (as Entra ID sends it). The result is then read like a PUT body.
 
-use super::error::ScimError;
-use super::filter::{self, get_ci, AttrPath, Filter};
+use crate::error::{Error, ScimType};
+use crate::filter::{self, get_ci, AttrPath, Filter};
+use crate::ENTERPRISE;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -18,6 +19,14 @@ pub struct PatchRequest {
     pub operations: Vec<Operation>,
 }
 
+impl PatchRequest {
+    /// Reads a PATCH body (RFC 7644 §3.5.2).
+    pub fn from_json(body: Value) -> Result<PatchRequest, Error> {
+        serde_json::from_value(body)
+            .map_err(|e| Error::bad(ScimType::InvalidSyntax, format!("not a PATCH request: {e}")))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Operation {
     pub op: String,
@@ -27,8 +36,8 @@ pub struct Operation {
     pub value: Option<Value>,
 }
 
-fn bad_path(detail: impl Into<String>) -> ScimError {
-    ScimError::bad("invalidPath", detail)
+fn bad_path(detail: impl Into<String>) -> Error {
+    Error::bad(ScimType::InvalidPath, detail)
 }
 
 /// A parsed operation path: the attribute, an optional filter on its elements, and an optional
@@ -39,10 +48,10 @@ struct Target {
     after: Option<String>,
 }
 
-fn parse_target(text: &str) -> Result<Target, ScimError> {
+fn parse_target(text: &str) -> Result<Target, Error> {
     let text = text.trim();
     // A path that is an extension's URN alone names the whole extension object.
-    if text.eq_ignore_ascii_case(filter::ENTERPRISE) {
+    if text.eq_ignore_ascii_case(ENTERPRISE) {
         return Ok(Target {
             path: AttrPath {
                 urn: None,
@@ -141,15 +150,15 @@ pub fn apply(
     resource: &mut Value,
     request: PatchRequest,
     known: &dyn Fn(&AttrPath) -> bool,
-) -> Result<(), ScimError> {
+) -> Result<(), Error> {
     if !request.schemas.is_empty() && !request.schemas.iter().any(|s| s == PATCH_SCHEMA) {
-        return Err(ScimError::bad(
-            "invalidSyntax",
+        return Err(Error::bad(
+            ScimType::InvalidSyntax,
             format!("a PATCH body's schemas must include {PATCH_SCHEMA}"),
         ));
     }
     if request.operations.is_empty() {
-        return Err(ScimError::bad("invalidSyntax", "Operations is empty"));
+        return Err(Error::bad(ScimType::InvalidSyntax, "Operations is empty"));
     }
     for op in request.operations {
         let kind = op.op.to_ascii_lowercase();
@@ -159,14 +168,14 @@ pub fn apply(
         ) {
             ("add" | "replace", None) => {
                 let Some(Value::Object(values)) = op.value else {
-                    return Err(ScimError::bad(
-                        "invalidValue",
+                    return Err(Error::bad(
+                        ScimType::InvalidValue,
                         "an operation without a path needs an object value",
                     ));
                 };
                 for (k, v) in values {
                     let target = parse_target(&k)?;
-                    let is_extension = k.eq_ignore_ascii_case(filter::ENTERPRISE) && v.is_object();
+                    let is_extension = k.eq_ignore_ascii_case(ENTERPRISE) && v.is_object();
                     if is_extension {
                         let map = container(resource, &Some(k.clone()), true)
                             .ok_or_else(|| bad_path(format!("{k:?} cannot be changed")))?;
@@ -184,23 +193,23 @@ pub fn apply(
             ("add" | "replace", Some(path)) => {
                 let target = parse_target(path)?;
                 let value = op.value.ok_or_else(|| {
-                    ScimError::bad(
-                        "invalidValue",
+                    Error::bad(
+                        ScimType::InvalidValue,
                         format!("{} of {path:?} needs a value", op.op),
                     )
                 })?;
                 set(resource, &target, value, kind == "add", known)?;
             }
             ("remove", None) => {
-                return Err(ScimError::bad("noTarget", "remove needs a path"));
+                return Err(Error::bad(ScimType::NoTarget, "remove needs a path"));
             }
             ("remove", Some(path)) => {
                 let target = parse_target(path)?;
                 remove(resource, &target, op.value, known)?;
             }
             _ => {
-                return Err(ScimError::bad(
-                    "invalidSyntax",
+                return Err(Error::bad(
+                    ScimType::InvalidSyntax,
                     format!("unknown PATCH operation {:?}", op.op),
                 ))
             }
@@ -209,7 +218,7 @@ pub fn apply(
     Ok(())
 }
 
-fn check_known(target: &Target, known: &dyn Fn(&AttrPath) -> bool) -> Result<(), ScimError> {
+fn check_known(target: &Target, known: &dyn Fn(&AttrPath) -> bool) -> Result<(), Error> {
     if known(&target.path) {
         Ok(())
     } else {
@@ -226,15 +235,15 @@ fn set(
     value: Value,
     add: bool,
     known: &dyn Fn(&AttrPath) -> bool,
-) -> Result<(), ScimError> {
+) -> Result<(), Error> {
     check_known(target, known)?;
     let map = container(resource, &target.path.urn, true)
         .ok_or_else(|| bad_path("the resource cannot be changed there"))?;
     let key = key_ci(map, &target.path.attr);
     if let Some(filter) = &target.filter {
         let Some(Value::Array(items)) = map.get_mut(&key) else {
-            return Err(ScimError::bad(
-                "noTarget",
+            return Err(Error::bad(
+                ScimType::NoTarget,
                 format!("{key} has no elements to match"),
             ));
         };
@@ -252,8 +261,8 @@ fn set(
             }
         }
         if !matched {
-            return Err(ScimError::bad(
-                "noTarget",
+            return Err(Error::bad(
+                ScimType::NoTarget,
                 format!("no element of {key} matches"),
             ));
         }
@@ -309,7 +318,7 @@ fn remove(
     target: &Target,
     value: Option<Value>,
     known: &dyn Fn(&AttrPath) -> bool,
-) -> Result<(), ScimError> {
+) -> Result<(), Error> {
     check_known(target, known)?;
     let Some(map) = container(resource, &target.path.urn, false) else {
         return Ok(());
@@ -365,7 +374,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn run(resource: &mut Value, ops: Value) -> Result<(), ScimError> {
+    fn run(resource: &mut Value, ops: Value) -> Result<(), Error> {
         let request: PatchRequest = serde_json::from_value(json!({
             "schemas": [PATCH_SCHEMA], "Operations": ops
         }))
@@ -401,7 +410,7 @@ mod tests {
         .unwrap();
         assert_eq!(user["active"], false);
         assert_eq!(user["emails"][0]["value"], "z@y.io");
-        assert_eq!(user[filter::ENTERPRISE]["manager"], "carol");
+        assert_eq!(user[ENTERPRISE]["manager"], "carol");
     }
 
     #[test]
@@ -412,10 +421,203 @@ mod tests {
             json!([{ "op": "replace", "path": "shoeSize", "value": 9 }]),
         )
         .unwrap_err();
-        assert_eq!(err.scim_type, Some("invalidPath"));
+        assert_eq!(err.scim_type, Some(ScimType::InvalidPath));
         let err = run(&mut user, json!([{ "op": "remove" }])).unwrap_err();
-        assert_eq!(err.scim_type, Some("noTarget"));
+        assert_eq!(err.scim_type, Some(ScimType::NoTarget));
         let err = run(&mut user, json!([{ "op": "frobnicate", "path": "active" }])).unwrap_err();
-        assert_eq!(err.scim_type, Some("invalidSyntax"));
+        assert_eq!(err.scim_type, Some(ScimType::InvalidSyntax));
+    }
+
+    fn refused(resource: &mut Value, ops: Value) -> ScimType {
+        let err = run(resource, ops.clone()).expect_err(&ops.to_string());
+        err.scim_type.expect("a 400 has a scimType")
+    }
+
+    #[test]
+    fn okta_patches_without_a_path_and_with_member_filters() {
+        // Okta deactivates with a pathless replace, and sends the id along with a rename.
+        let mut user = json!({ "id": "nina", "userName": "nina@x.io", "active": true });
+        run(
+            &mut user,
+            json!([{ "op": "replace", "value": { "id": "nina", "active": false } }]),
+        )
+        .unwrap();
+        assert_eq!(
+            user,
+            json!({ "id": "nina", "userName": "nina@x.io", "active": false })
+        );
+
+        let mut group = json!({ "id": "eng", "displayName": "Eng", "members": [{ "value": "a" }] });
+        run(
+            &mut group,
+            json!([
+                { "op": "replace", "value": { "id": "eng", "displayName": "Engineering" } },
+                { "op": "add", "path": "members", "value": [{ "value": "b", "display": "B" }] },
+                { "op": "add", "path": "members", "value": { "value": "a" } },
+                { "op": "remove", "path": "members[value eq \"a\"]" },
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            group,
+            json!({ "id": "eng", "displayName": "Engineering", "members": [{ "value": "b", "display": "B" }] })
+        );
+    }
+
+    #[test]
+    fn entra_patches_with_its_casing_strings_and_extension_paths() {
+        let mut user = json!({
+            "userName": "nina@x.io", "active": true,
+            "emails": [{ "value": "nina@x.io", "type": "work" }],
+            ENTERPRISE: { "manager": { "value": "carol" } },
+        });
+        let request = PatchRequest::from_json(json!({
+            "schemas": [PATCH_SCHEMA],
+            "operations": [
+                { "op": "Replace", "path": "active", "value": "False" },
+                { "op": "Add", "path": "name.givenName", "value": "Nina" },
+                { "op": "Replace", "path": "EMAILS[TYPE eq \"Work\"].value", "value": "n@x.io" },
+                { "op": "Add", "value": { format!("{ENTERPRISE}:department"): "Ops" } },
+                { "op": "Replace", "value": { ENTERPRISE: { "costCenter": "42" } } },
+                { "op": "Remove", "path": format!("{ENTERPRISE}:manager") },
+            ]
+        }))
+        .unwrap();
+        apply(&mut user, request, &|_: &AttrPath| true).unwrap();
+        // Entra's "False" stays a string here; reading the body turns it into a boolean.
+        assert_eq!(user["active"], "False");
+        assert_eq!(user["name"], json!({ "givenName": "Nina" }));
+        assert_eq!(
+            user["emails"],
+            json!([{ "value": "n@x.io", "type": "work" }])
+        );
+        assert_eq!(
+            user[ENTERPRISE],
+            json!({ "department": "Ops", "costCenter": "42" })
+        );
+    }
+
+    #[test]
+    fn adding_appends_what_is_new_and_replacing_a_list_replaces_it() {
+        let mut user =
+            json!({ "emails": [{ "value": "a@x.io" }], "Name": { "familyName": "Old" } });
+        run(
+            &mut user,
+            json!([
+                { "op": "add", "path": "emails", "value": [{ "value": "a@x.io", "type": "work" }, { "value": "b@x.io" }] },
+                { "op": "replace", "path": "name", "value": { "FamilyName": "New", "givenName": "N" } },
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            user["emails"],
+            json!([{ "value": "a@x.io" }, { "value": "b@x.io" }])
+        );
+        // Objects merge, keeping the key's existing spelling.
+        assert_eq!(
+            user["Name"],
+            json!({ "familyName": "New", "givenName": "N" })
+        );
+        run(
+            &mut user,
+            json!([{ "op": "replace", "path": "emails", "value": [{ "value": "c@x.io" }] }]),
+        )
+        .unwrap();
+        assert_eq!(user["emails"], json!([{ "value": "c@x.io" }]));
+    }
+
+    #[test]
+    fn removing_with_filters_sub_attributes_and_absent_targets() {
+        let mut user = json!({
+            "emails": [{ "value": "a@x.io", "type": "work" }, { "value": "b@x.io", "type": "home" }],
+            "name": { "givenName": "A", "familyName": "B" },
+        });
+        run(
+            &mut user,
+            json!([
+                { "op": "remove", "path": "emails[type eq \"home\"].type" },
+                { "op": "remove", "path": "name.givenName" },
+                { "op": "remove", "path": "title" },
+                { "op": "remove", "path": format!("{ENTERPRISE}:manager") },
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            user,
+            json!({
+                "emails": [{ "value": "a@x.io", "type": "work" }, { "value": "b@x.io" }],
+                "name": { "familyName": "B" },
+            })
+        );
+        // Removing what is not there changes nothing and does not create the extension.
+        assert!(user.get(ENTERPRISE).is_none());
+    }
+
+    #[test]
+    fn malformed_requests_and_paths_are_refused_with_their_scim_type() {
+        let mut user = json!({ "emails": [{ "value": "a@x.io", "type": "work" }] });
+        for (ops, expected) in [
+            (json!([]), ScimType::InvalidSyntax),
+            (
+                json!([{ "op": "add", "path": "title" }]),
+                ScimType::InvalidValue,
+            ),
+            (
+                json!([{ "op": "add", "value": "x" }]),
+                ScimType::InvalidValue,
+            ),
+            (
+                json!([{ "op": "replace", "path": "emails[type eq \"work\"", "value": 1 }]),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!([{ "op": "replace", "path": "emails[type zz \"work\"]", "value": 1 }]),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!([{ "op": "replace", "path": "emails[type eq \"work\"]x", "value": 1 }]),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!([{ "op": "replace", "path": "na me", "value": 1 }]),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!([{ "op": "replace", "path": "emails[type eq \"home\"].value", "value": "b@x.io" }]),
+                ScimType::NoTarget,
+            ),
+            (
+                json!([{ "op": "replace", "path": "title[type eq \"x\"]", "value": 1 }]),
+                ScimType::NoTarget,
+            ),
+            (
+                json!([{ "op": "add", "value": { "shoeSize": 9 } }]),
+                ScimType::InvalidPath,
+            ),
+        ] {
+            assert_eq!(refused(&mut user, ops), expected);
+        }
+        let wrong_schema = PatchRequest::from_json(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "Operations": [{ "op": "remove", "path": "title" }],
+        }))
+        .unwrap();
+        let err = apply(&mut user, wrong_schema, &|_: &AttrPath| true).unwrap_err();
+        assert_eq!(err.scim_type, Some(ScimType::InvalidSyntax));
+        for body in [
+            json!({ "schemas": [PATCH_SCHEMA] }),
+            json!([1]),
+            json!({ "Operations": [{ "path": "x" }] }),
+        ] {
+            let err = PatchRequest::from_json(body).unwrap_err();
+            assert_eq!(err.scim_type, Some(ScimType::InvalidSyntax));
+        }
+        // Without schemas the operations still apply.
+        let bare = PatchRequest::from_json(
+            json!({ "Operations": [{ "op": "remove", "path": "emails" }] }),
+        )
+        .unwrap();
+        apply(&mut user, bare, &|_: &AttrPath| true).unwrap();
+        assert_eq!(user, json!({}));
     }
 }
