@@ -33,11 +33,12 @@ mod score;
 #[cfg(test)]
 mod tests;
 mod vocabulary;
+mod words;
 
 pub use evidence::{Evidence, PastChoice};
 pub use extract::Extracted;
 pub use rerank::blend_external;
-pub use vocabulary::{Vocabulary, VocabularyError};
+pub use vocabulary::{NotARequest, Vocabulary, VocabularyError};
 
 use crate::flow::Flow;
 use crate::ids::FlowId;
@@ -148,7 +149,11 @@ impl Matcher {
         self.add_evidence(&mut ranked, text, evidence, &allowed);
         ranked.retain(|r| r.score >= LISTED_SCORE);
         ranked.truncate(LISTED);
-        let confident = score::confident(&ranked);
+        let signs = self.lexicon.not_a_request(&reading);
+        let confident = score::confident(&ranked)
+            && !ranked
+                .first()
+                .is_some_and(|r| signs.rules_out(&flows[r.flow as usize].key_concepts));
         let why = reason::why(&ranked, confident, &reading, &self.index);
         let mut extracted = extract::extract(text, now);
         if ranked
@@ -193,14 +198,7 @@ impl Matcher {
             let position = match ranked.iter().position(|r| r.flow == flow) {
                 Some(p) => p,
                 None => {
-                    ranked.push(Ranked {
-                        flow,
-                        score: 0.0,
-                        coverage: 0.0,
-                        name_share: 0.0,
-                        evidence: 0.0,
-                        because: Vec::new(),
-                    });
+                    ranked.push(Ranked::from_evidence(flow));
                     ranked.len() - 1
                 }
             };
@@ -208,6 +206,6 @@ impl Matcher {
             r.evidence = support;
             r.score += (1.0 - r.score) * EVIDENCE_WEIGHT * support;
         }
-        score::sort(ranked, &self.index);
+        score::sort(ranked, &self.index, &self.lexicon);
     }
 }
