@@ -149,12 +149,21 @@ impl Matcher {
         self.add_evidence(&mut ranked, text, evidence, &allowed);
         ranked.retain(|r| r.score >= LISTED_SCORE);
         ranked.truncate(LISTED);
+        // A message that is not a request (a reset, a problem, a status question) gets the list,
+        // never a proposal, unless the best flow is about exactly that.
         let signs = self.lexicon.not_a_request(&reading);
-        let confident = score::confident(&ranked)
-            && !ranked
-                .first()
-                .is_some_and(|r| signs.rules_out(&flows[r.flow as usize].key_concepts));
-        let why = reason::why(&ranked, confident, &reading, &self.index);
+        let not_a_request = ranked
+            .first()
+            .is_some_and(|r| signs.rules_out(&flows[r.flow as usize].key_concepts));
+        let confident = score::confident(&ranked) && !not_a_request;
+        let why = if not_a_request && score::confident(&ranked) {
+            String::from(
+                "this reads like a problem, a reset or a question rather than a request for \
+                 access; pick a flow from the list if you need one",
+            )
+        } else {
+            reason::why(&ranked, confident, &reading, &self.index)
+        };
         let mut extracted = extract::extract(text, now);
         if ranked
             .first()

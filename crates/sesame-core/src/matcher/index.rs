@@ -121,8 +121,8 @@ impl Index {
     }
 }
 
-/// Spellings a catalog implies for a flow's name: its initials ("BTG" for "Break the glass",
-/// with and without the small words, and for the part before a bracket), each pair of
+/// Spellings a catalog implies for a flow's name: its initials ("BTG" for "Break the glass
+/// access", with and without the small words, and for the part before a bracket), each pair of
 /// neighbouring words written as one ("pagerduty" for "Pager Duty"), and a one-word name written
 /// as two common words ("car park" for "Carpark").
 fn add_catalog_spellings(name: &str, lexicon: &mut Lexicon) {
@@ -152,8 +152,15 @@ fn add_catalog_spellings(name: &str, lexicon: &mut Lexicon) {
             .copied()
             .filter(|w| !lexicon.is_stop_word(w))
             .collect();
+        // "Break the glass access": the small words inside count, those around do not.
+        let start = words.iter().position(|w| !lexicon.is_stop_word(w));
+        let end = words.iter().rposition(|w| !lexicon.is_stop_word(w));
+        let inner: Vec<&String> = match (start, end) {
+            (Some(s), Some(e)) => words[s..=e].to_vec(),
+            _ => Vec::new(),
+        };
         let mut spellings: Vec<(String, Vec<Concept>)> = Vec::new();
-        for list in [&words, &content] {
+        for list in [&words, &inner, &content] {
             if (3..=6).contains(&list.len()) {
                 let initials: String = list.iter().filter_map(|w| w.chars().next()).collect();
                 spellings.push((initials, concepts(list)));

@@ -356,8 +356,8 @@ impl Lexicon {
             fuzzy.add(word, first.concept);
             // Only the catalog's own words: the vocabulary's translations would meet unrelated
             // words of other languages ("stationery", "stationnement").
-            if word.len() >= STEM_LEN && word.is_ascii() {
-                let list = stems.entry(word[..STEM_LEN].to_owned()).or_default();
+            if let Some(key) = stem_key(word) {
+                let list = stems.entry(key).or_default();
                 for m in entry.own.iter().filter(|m| m.direct) {
                     if !list.iter().any(|x| x.concept == m.concept) {
                         list.push(*m);
@@ -536,10 +536,7 @@ impl Lexicon {
 
     /// A catalog word sharing the first letters of a long `word`: another form of it.
     fn stem_of(&self, word: &str) -> Option<&Vec<Meaning>> {
-        if word.len() < STEM_LEN || !word.is_ascii() {
-            return None;
-        }
-        self.stems.get(&word[..STEM_LEN])
+        self.stems.get(&stem_key(word)?)
     }
 
     /// "produktionsdatenbank" -> [production, database]: two known parts, the first possibly
@@ -594,6 +591,38 @@ impl Lexicon {
             .map(|h| h.concept)
             .collect()
     }
+}
+
+/// The first `STEM_LEN` letters of a long word, spelled so that the same word in the four
+/// languages tends to meet: "ph" and "f", "th" and "t", "k", "qu" and "c", "y" and "i", doubled
+/// letters as one ("pharmacy", "farmacia", "pharmacie"; "dokument", "documento").
+fn stem_key(word: &str) -> Option<String> {
+    if word.len() < STEM_LEN || !word.is_ascii() {
+        return None;
+    }
+    let bytes = word.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(word.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let next = bytes.get(i + 1).copied();
+        let (c, step) = match (bytes[i], next) {
+            (b'p', Some(b'h')) => (b'f', 2),
+            (b't', Some(b'h')) => (b't', 2),
+            (b'q', Some(b'u')) => (b'c', 2),
+            (b'k', _) => (b'c', 1),
+            (b'y', _) => (b'i', 1),
+            (c, _) => (c, 1),
+        };
+        if out.last() != Some(&c) {
+            out.push(c);
+        }
+        i += step;
+    }
+    if out.len() < STEM_LEN - 1 {
+        return None;
+    }
+    out.truncate(STEM_LEN);
+    String::from_utf8(out).ok()
 }
 
 fn hit(m: Meaning, unit: usize, said: String, read_as: Option<String>) -> Hit {
