@@ -24,6 +24,9 @@ const UNKNOWN: f32 = 0.35;
 /// How much a common word nothing knows counts against coverage ("quarterly", "colleague").
 const FILLER: f32 = 0.05;
 
+/// How far down the list least privilege reorders siblings.
+const PRIVILEGE_WINDOW: usize = 30;
+
 /// Thresholds for proposing the best flow on its own.
 pub(super) const CONFIDENT_SCORE: f32 = 0.42;
 pub(super) const CONFIDENT_MARGIN: f32 = 0.1;
@@ -254,6 +257,11 @@ pub(super) fn sort(ranked: &mut Vec<Ranked>, index: &Index, lexicon: &Lexicon) {
 /// scores). The sibling takes the elevated flow's score, so that neither is proposed on its own
 /// unless the message says which.
 fn least_privilege(ranked: &mut [Ranked], index: &Index, lexicon: &Lexicon) {
+    // Only the head of the list is shown; reordering deep in the tail would cost time for nothing.
+    let window = ranked.len().min(PRIVILEGE_WINDOW);
+    if !ranked[..window].iter().any(|r| r.unasked) {
+        return;
+    }
     let privilege = |c: &Concept| {
         lexicon.elevated.contains(c)
             || lexicon
@@ -261,28 +269,32 @@ fn least_privilege(ranked: &mut [Ranked], index: &Index, lexicon: &Lexicon) {
                 .iter()
                 .any(|set| set.contains(c) && set.iter().any(|e| lexicon.elevated.contains(e)))
     };
-    let core = |flow: u32| -> Vec<Concept> {
-        index.flows[flow as usize]
-            .name_concepts
-            .iter()
-            .map(|(c, _)| *c)
-            .filter(|c| !privilege(c))
-            .collect()
-    };
-    let siblings = |a: u32, b: u32| {
-        let (ca, cb) = (core(a), core(b));
-        !ca.is_empty()
-            && !cb.is_empty()
-            && (ca.iter().all(|c| cb.contains(c)) || cb.iter().all(|c| ca.contains(c)))
+    let mut cores: Vec<(u32, Vec<Concept>)> = ranked[..window]
+        .iter()
+        .map(|r| {
+            let core = index.flows[r.flow as usize]
+                .name_concepts
+                .iter()
+                .map(|(c, _)| *c)
+                .filter(|c| !privilege(c))
+                .collect();
+            (r.flow, core)
+        })
+        .collect();
+    let siblings = |a: &[Concept], b: &[Concept]| {
+        !a.is_empty()
+            && !b.is_empty()
+            && (a.iter().all(|c| b.contains(c)) || b.iter().all(|c| a.contains(c)))
     };
     let mut i = 0;
-    while i < ranked.len() {
+    while i < window {
         if ranked[i].unasked {
-            let plainer = (i + 1..ranked.len())
-                .find(|&j| !ranked[j].unasked && siblings(ranked[i].flow, ranked[j].flow));
+            let plainer = (i + 1..window)
+                .find(|&j| !ranked[j].unasked && siblings(&cores[i].1, &cores[j].1));
             if let Some(j) = plainer {
                 let score = ranked[i].score;
                 ranked[i..=j].rotate_right(1);
+                cores[i..=j].rotate_right(1);
                 ranked[i].score = score;
                 continue;
             }
