@@ -237,7 +237,7 @@ pub(super) fn score(
 /// then that explains more of the message, then that grants less, then the plainer (shorter)
 /// name; the id only keeps results stable between identical flows. Then least privilege: a flow
 /// granting more than asked never stays above a plainer sibling.
-pub(super) fn sort(ranked: &mut Vec<Ranked>, index: &Index, lexicon: &Lexicon) {
+pub(super) fn sort(ranked: &mut [Ranked], index: &Index, lexicon: &Lexicon) {
     ranked.sort_by(|a, b| {
         let (fa, fb) = (&index.flows[a.flow as usize], &index.flows[b.flow as usize]);
         b.score
@@ -289,8 +289,8 @@ fn least_privilege(ranked: &mut [Ranked], index: &Index, lexicon: &Lexicon) {
     let mut i = 0;
     while i < window {
         if ranked[i].unasked {
-            let plainer = (i + 1..window)
-                .find(|&j| !ranked[j].unasked && siblings(&cores[i].1, &cores[j].1));
+            let plainer =
+                (i + 1..window).find(|&j| !ranked[j].unasked && siblings(&cores[i].1, &cores[j].1));
             if let Some(j) = plainer {
                 let score = ranked[i].score;
                 ranked[i..=j].rotate_right(1);
