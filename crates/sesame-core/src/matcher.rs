@@ -33,11 +33,12 @@ mod score;
 #[cfg(test)]
 mod tests;
 mod vocabulary;
+mod words;
 
 pub use evidence::{Evidence, PastChoice};
 pub use extract::Extracted;
 pub use rerank::blend_external;
-pub use vocabulary::{Vocabulary, VocabularyError};
+pub use vocabulary::{NotARequest, Vocabulary, VocabularyError};
 
 use crate::flow::Flow;
 use crate::ids::FlowId;
@@ -148,8 +149,21 @@ impl Matcher {
         self.add_evidence(&mut ranked, text, evidence, &allowed);
         ranked.retain(|r| r.score >= LISTED_SCORE);
         ranked.truncate(LISTED);
-        let confident = score::confident(&ranked);
-        let why = reason::why(&ranked, confident, &reading, &self.index);
+        // A message that is not a request (a reset, a problem, a status question) gets the list,
+        // never a proposal, unless the best flow is about exactly that.
+        let signs = self.lexicon.not_a_request(&reading);
+        let not_a_request = ranked
+            .first()
+            .is_some_and(|r| signs.rules_out(&flows[r.flow as usize].key_concepts));
+        let confident = score::confident(&ranked) && !not_a_request;
+        let why = if not_a_request && score::confident(&ranked) {
+            String::from(
+                "this reads like a problem, a reset or a question rather than a request for \
+                 access; pick a flow from the list if you need one",
+            )
+        } else {
+            reason::why(&ranked, confident, &reading, &self.index)
+        };
         let mut extracted = extract::extract(text, now);
         if ranked
             .first()
@@ -193,14 +207,7 @@ impl Matcher {
             let position = match ranked.iter().position(|r| r.flow == flow) {
                 Some(p) => p,
                 None => {
-                    ranked.push(Ranked {
-                        flow,
-                        score: 0.0,
-                        coverage: 0.0,
-                        name_share: 0.0,
-                        evidence: 0.0,
-                        because: Vec::new(),
-                    });
+                    ranked.push(Ranked::from_evidence(flow));
                     ranked.len() - 1
                 }
             };
@@ -208,6 +215,6 @@ impl Matcher {
             r.evidence = support;
             r.score += (1.0 - r.score) * EVIDENCE_WEIGHT * support;
         }
-        score::sort(ranked, &self.index);
+        score::sort(ranked, &self.index, &self.lexicon);
     }
 }

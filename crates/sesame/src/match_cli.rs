@@ -3,8 +3,10 @@
 //!
 //! - `sesame match --flows <dir>` reads messages, one a line, on stdin and writes one JSON line
 //!   each: `{"text", "ranked": [{"flow", "score"}], "confident", "why", "extracted"}`.
-//! - `sesame match eval <labelled.jsonl> --flows <dir>` prints top-1 accuracy, top-3 recall and
-//!   abstain accuracy, overall and per kind of message.
+//! - `sesame match eval <labelled.jsonl> --flows <dir>` prints top-1 accuracy, top-3 recall,
+//!   abstain accuracy, the auto-pick rate (the right flow proposed on its own) and the
+//!   confident-wrong rate (wrong proposals as a share of all proposals), overall and per kind of
+//!   message.
 //!
 //! Without `--flows`, the configuration's flows directory is used.
 
@@ -110,6 +112,18 @@ fn eval(matcher: &Matcher, file: &Path, misses: bool) -> anyhow::Result<ExitCode
         file.display()
     );
     print!("{report}");
+    let o = &report.overall;
+    let share =
+        |v: Option<f64>| v.map_or_else(|| String::from("-"), |v| format!("{:.1}%", v * 100.0));
+    println!(
+        "auto-pick {} ({} of {} messages with a right flow); confident-wrong {} ({} of {} confident answers)",
+        share(o.auto_pick_rate()),
+        o.auto_picked,
+        o.matchable,
+        share(o.confident_wrong_rate()),
+        o.confident_wrong,
+        o.confident
+    );
     if misses {
         for m in &report.misses {
             println!(

@@ -1,6 +1,8 @@
 //! Measuring the matcher on labelled messages: top-1 accuracy and top-3 recall on messages that
-//! have a right flow, and abstain accuracy (no confident proposal) on messages that have none.
-//! Shared by `sesame match eval` and the core test that holds the targets.
+//! have a right flow, abstain accuracy (no confident proposal) on messages that have none, the
+//! auto-pick rate (the right flow proposed on its own) and the confident-wrong rate (wrong
+//! proposals as a share of all proposals). Shared by `sesame match eval` and the core tests that
+//! hold the targets.
 
 use super::{Evidence, Matcher};
 use serde::{Deserialize, Serialize};
@@ -40,6 +42,8 @@ pub struct Tally {
     pub confident_wrong: usize,
     /// Confident proposals overall.
     pub confident: usize,
+    /// Confident proposals of the right flow (messages that need no list).
+    pub auto_picked: usize,
 }
 
 fn ratio(n: usize, of: usize) -> Option<f64> {
@@ -55,6 +59,14 @@ impl Tally {
     }
     pub fn abstain_accuracy(&self) -> Option<f64> {
         ratio(self.abstained, self.no_match)
+    }
+    /// Of the messages with a right flow, how often it was proposed on its own.
+    pub fn auto_pick_rate(&self) -> Option<f64> {
+        ratio(self.auto_picked, self.matchable)
+    }
+    /// Of the confident proposals, how many were wrong.
+    pub fn confident_wrong_rate(&self) -> Option<f64> {
+        ratio(self.confident_wrong, self.confident)
     }
 }
 
@@ -97,6 +109,7 @@ pub fn evaluate(matcher: &Matcher, messages: &[Labelled], evidence: &Evidence) -
                     tally.matchable += 1;
                     tally.top1 += usize::from(right_first);
                     tally.top3 += usize::from(ids.iter().take(3).any(|f| f == flow));
+                    tally.auto_picked += usize::from(proposal == Some(flow.as_str()));
                 }
                 None => {
                     tally.no_match += 1;
@@ -130,8 +143,8 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<14}{:>6}{:>9}{:>9}{:>10}{:>12}{:>17}",
-            "kind", "n", "top-1", "top-3", "abstain", "confident", "confident-wrong"
+            "{:<14}{:>6}{:>9}{:>9}{:>10}{:>11}{:>11}{:>17}",
+            "kind", "n", "top-1", "top-3", "abstain", "auto-pick", "confident", "confident-wrong"
         )?;
         let overall = String::from("overall");
         let rows = self
@@ -139,16 +152,21 @@ impl fmt::Display for Report {
             .iter()
             .chain(std::iter::once((&overall, &self.overall)));
         for (kind, t) in rows {
+            let wrong = match t.confident_wrong_rate() {
+                Some(rate) => format!("{} ({})", t.confident_wrong, percent(Some(rate))),
+                None => String::from("0"),
+            };
             writeln!(
                 f,
-                "{:<14}{:>6}{:>9}{:>9}{:>10}{:>12}{:>17}",
+                "{:<14}{:>6}{:>9}{:>9}{:>10}{:>11}{:>11}{:>17}",
                 kind,
                 t.messages,
                 percent(t.top1_accuracy()),
                 percent(t.top3_recall()),
                 percent(t.abstain_accuracy()),
+                percent(t.auto_pick_rate()),
                 t.confident,
-                t.confident_wrong
+                wrong
             )?;
         }
         Ok(())

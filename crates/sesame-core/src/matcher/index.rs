@@ -4,6 +4,7 @@
 
 use super::lexicon::{Concept, Lexicon};
 use super::normalize::tokenize;
+use super::words;
 use crate::flow::{Flow, Justification};
 use crate::ids::FlowId;
 use std::collections::{HashMap, HashSet};
@@ -19,10 +20,14 @@ const CATEGORY: f32 = 0.3;
 pub(super) struct FlowEntry {
     pub id: FlowId,
     pub name: String,
-    /// The concepts of the name, each once: how much of it a message covers breaks ties between
-    /// near neighbours ("AWS production (admin)" vs "(read-only)").
-    pub name_concepts: Vec<Concept>,
-    /// The concepts of the name, id and keywords: what the flow is about, for exclusions.
+    /// The concepts of the name, each once with how much it counts (a general word such as
+    /// "new" only a little): how much of it a message covers breaks ties between near
+    /// neighbours ("AWS production (admin)" vs "(read-only)").
+    pub name_concepts: Vec<(Concept, f32)>,
+    /// The concepts of the name and id: a proposal needs the message to state one of them.
+    pub anchors: HashSet<Concept>,
+    /// The concepts of the name, id and keywords: what the flow is about, for exclusions and
+    /// least privilege.
     pub key_concepts: HashSet<Concept>,
     /// The folded words of the name, to tell "is in" from "is close to" in reasons.
     pub own_words: HashSet<String>,
@@ -44,34 +49,43 @@ impl Index {
                 lexicon.add_flow_text(&text);
             }
         }
+        for flow in flows {
+            add_catalog_spellings(&flow.name, lexicon);
+        }
         lexicon.finish();
         let mut index = Index::default();
         for flow in flows {
             let n = index.flows.len() as u32;
             let mut weights: HashMap<Concept, f32> = HashMap::new();
-            let mut add = |concepts: Vec<Concept>, weight: f32| {
-                for c in concepts {
+            let mut add = |concepts: &[(Concept, f32)], field: f32| {
+                for &(c, weight) in concepts {
                     let w = weights.entry(c).or_insert(0.0);
-                    *w = w.max(weight);
+                    *w = w.max(field * weight);
                 }
             };
-            let name_concepts = dedup(lexicon.concepts_of(&flow.name));
-            let id_concepts = lexicon.concepts_of(&flow.id.as_str().replace(['-', '_'], " "));
-            let keyword_concepts: Vec<Concept> = flow
+            let name = lexicon.concepts_of(&flow.name);
+            let id_text = flow.id.as_str().replace(['-', '_'], " ");
+            let id = lexicon.concepts_of(&id_text);
+            let keywords: Vec<(Concept, f32)> = flow
                 .keywords
                 .iter()
                 .flat_map(|k| lexicon.concepts_of(k))
                 .collect();
-            let mut key_concepts: HashSet<Concept> = name_concepts.iter().copied().collect();
-            key_concepts.extend(&id_concepts);
-            key_concepts.extend(&keyword_concepts);
-            add(name_concepts.clone(), NAME);
-            add(id_concepts, ID);
-            add(keyword_concepts, KEYWORD);
-            add(lexicon.concepts_of(&flow.description), DESCRIPTION);
-            add(lexicon.concepts_of(&flow.category), CATEGORY);
+            add(&name, NAME);
+            add(&id, ID);
+            add(&keywords, KEYWORD);
+            add(&lexicon.concepts_of(&flow.description), DESCRIPTION);
+            add(&lexicon.concepts_of(&flow.category), CATEGORY);
             for (concept, weight) in weights {
                 index.postings.entry(concept).or_default().push((n, weight));
+            }
+            let name_concepts = dedup(name.clone());
+            let mut anchors: HashSet<Concept> =
+                lexicon.direct_concepts_of(&flow.name).into_iter().collect();
+            anchors.extend(lexicon.direct_concepts_of(&id_text));
+            let mut key_concepts = anchors.clone();
+            for k in &flow.keywords {
+                key_concepts.extend(lexicon.direct_concepts_of(k));
             }
             let own_words = tokenize(&flow.name).into_iter().map(|t| t.text).collect();
             index.by_id.insert(flow.id.clone(), n);
@@ -79,6 +93,7 @@ impl Index {
                 id: flow.id.clone(),
                 name: flow.name.clone(),
                 name_concepts,
+                anchors,
                 key_concepts,
                 own_words,
                 takes_justification: flow.justification != Justification::None,
@@ -99,6 +114,79 @@ impl Index {
     pub fn idf(&self, concept: Concept) -> f32 {
         self.idf.get(concept as usize).copied().unwrap_or(1.0)
     }
+
+    /// Whether a message concept is mentioned by any flow at all.
+    pub fn is_posted(&self, concept: Concept) -> bool {
+        self.postings.contains_key(&concept)
+    }
+}
+
+/// Spellings a catalog implies for a flow's name: its initials ("BTG" for "Break the glass
+/// access", with and without the small words, and for the part before a bracket), each pair of
+/// neighbouring words written as one ("pagerduty" for "Pager Duty"), and a one-word name written
+/// as two common words ("car park" for "Carpark").
+fn add_catalog_spellings(name: &str, lexicon: &mut Lexicon) {
+    let main = name.split('(').next().unwrap_or(name);
+    for part in [name, main] {
+        let words: Vec<String> = tokenize(part).into_iter().map(|t| t.text).collect();
+        let words: Vec<&String> = words
+            .iter()
+            .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+            .collect();
+        if words.len() < 2 {
+            continue;
+        }
+        let concepts = |words: &[&String]| -> Vec<Concept> {
+            let mut out: Vec<Concept> = Vec::new();
+            for w in words {
+                for c in lexicon.direct_concepts(w) {
+                    if !out.contains(&c) {
+                        out.push(c);
+                    }
+                }
+            }
+            out
+        };
+        let content: Vec<&String> = words
+            .iter()
+            .copied()
+            .filter(|w| !lexicon.is_stop_word(w))
+            .collect();
+        // "Break the glass access": the small words inside count, those around do not.
+        let start = words.iter().position(|w| !lexicon.is_stop_word(w));
+        let end = words.iter().rposition(|w| !lexicon.is_stop_word(w));
+        let inner: Vec<&String> = match (start, end) {
+            (Some(s), Some(e)) => words[s..=e].to_vec(),
+            _ => Vec::new(),
+        };
+        let mut spellings: Vec<(String, Vec<Concept>)> = Vec::new();
+        for list in [&words, &inner, &content] {
+            if (3..=6).contains(&list.len()) {
+                let initials: String = list.iter().filter_map(|w| w.chars().next()).collect();
+                spellings.push((initials, concepts(list)));
+            }
+        }
+        for pair in content.windows(2) {
+            spellings.push((format!("{}{}", pair[0], pair[1]), concepts(pair)));
+        }
+        for (word, concepts) in spellings {
+            lexicon.add_catalog_word(&word, &concepts);
+        }
+    }
+    for word in tokenize(name).into_iter().map(|t| t.text) {
+        if word.len() < 6 || !word.is_ascii() || lexicon.is_stop_word(&word) {
+            continue;
+        }
+        let concepts = lexicon.direct_concepts(&word);
+        for cut in 3..=word.len() - 3 {
+            let (left, right) = word.split_at(cut);
+            let common = |w: &str| words::is_within(w, words::EVERYDAY) || lexicon.knows(w);
+            if common(left) && common(right) {
+                lexicon.add_catalog_phrase(&format!("{left} {right}"), &concepts);
+                break;
+            }
+        }
+    }
 }
 
 fn texts(flow: &Flow) -> Vec<String> {
@@ -112,8 +200,13 @@ fn texts(flow: &Flow) -> Vec<String> {
     texts
 }
 
-fn dedup(mut concepts: Vec<Concept>) -> Vec<Concept> {
-    let mut seen = HashSet::new();
-    concepts.retain(|c| seen.insert(*c));
-    concepts
+fn dedup(concepts: Vec<(Concept, f32)>) -> Vec<(Concept, f32)> {
+    let mut out: Vec<(Concept, f32)> = Vec::new();
+    for (c, w) in concepts {
+        match out.iter_mut().find(|(o, _)| *o == c) {
+            Some((_, ow)) => *ow = ow.max(w),
+            None => out.push((c, w)),
+        }
+    }
+    out
 }

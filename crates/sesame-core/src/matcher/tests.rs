@@ -256,3 +256,165 @@ fn an_external_reranker_can_break_a_tie_but_not_add_flows() {
     assert!(blended.ranked.iter().all(|s| s.flow != badge));
     assert_eq!(blended.ranked.len(), outcome.ranked.len());
 }
+
+fn general_catalog() -> Vec<Flow> {
+    vec![
+        flow("carpark", "Carpark access", "Facilities", "", "required"),
+        flow(
+            "laptop-repair",
+            "Laptop repair",
+            "IT",
+            "broken, stolen",
+            "required",
+        ),
+        flow("slack-connect", "Slack Connect channel", "Chat", "", "none"),
+        flow("spend-report", "Spend report", "Finance", "", "none"),
+        flow(
+            "records-override",
+            "Break The Glass access",
+            "Clinical",
+            "",
+            "required",
+        ),
+        flow("pager-duty", "Pager Duty", "Engineering", "", "none"),
+        flow(
+            "salesforce-read",
+            "Salesforce (read-only)",
+            "Sales",
+            "",
+            "optional",
+        ),
+        flow(
+            "salesforce-admin",
+            "Salesforce admin",
+            "Sales",
+            "",
+            "required",
+        ),
+        flow("mfa-reset", "MFA reset", "IT", "", "none"),
+        flow(
+            "password-manager",
+            "Password manager seat",
+            "IT",
+            "",
+            "none",
+        ),
+    ]
+}
+
+fn proposal(matcher: &Matcher, text: &str) -> Option<String> {
+    top(matcher, text).proposal().map(|f| f.as_str().to_owned())
+}
+
+fn first(matcher: &Matcher, text: &str) -> Option<String> {
+    top(matcher, text)
+        .ranked
+        .first()
+        .map(|s| s.flow.as_str().to_owned())
+}
+
+#[test]
+fn common_words_are_not_typos_and_only_german_compounds_are_split() {
+    let flows = general_catalog();
+    let matcher = Matcher::new(&flows);
+    // "send" is a word of its own, not a typo for "spend"; "stack" is not "slack".
+    assert_ne!(
+        first(&matcher, "send it"),
+        Some(String::from("spend-report"))
+    );
+    assert_ne!(
+        first(&matcher, "stack"),
+        Some(String::from("slack-connect"))
+    );
+    // A real typo is still read.
+    assert_eq!(
+        proposal(&matcher, "slakc connect channel"),
+        Some(String::from("slack-connect"))
+    );
+    // "password" is not pass + word.
+    let reading = matcher.lexicon.read("password", true);
+    assert!(reading.hits.len() <= 1, "{reading:?}");
+}
+
+#[test]
+fn an_everyday_word_read_as_a_product_concept_is_only_a_hint() {
+    let flows = general_catalog();
+    let matcher = Matcher::new(&flows);
+    // "car" hints at the carpark but does not decide a message about a stolen laptop.
+    assert_eq!(
+        first(&matcher, "someone broke into my car and stole my laptop"),
+        Some(String::from("laptop-repair"))
+    );
+    assert_eq!(proposal(&matcher, "car"), None);
+    assert_eq!(first(&matcher, "car"), Some(String::from("carpark")));
+}
+
+#[test]
+fn the_catalog_implies_initials_and_joined_spellings() {
+    let flows = general_catalog();
+    let matcher = Matcher::new(&flows);
+    assert_eq!(
+        proposal(&matcher, "btg access pls"),
+        Some(String::from("records-override"))
+    );
+    assert_eq!(
+        proposal(&matcher, "pagerduty"),
+        Some(String::from("pager-duty"))
+    );
+}
+
+#[test]
+fn least_privilege_orders_siblings_whatever_the_scores() {
+    let flows = general_catalog();
+    let matcher = Matcher::new(&flows);
+    for text in [
+        "salesforce",
+        "salesforce settings",
+        "salesfroce for the team",
+    ] {
+        let outcome = top(&matcher, text);
+        assert_eq!(
+            outcome.ranked.first().map(|s| s.flow.as_str()),
+            Some("salesforce-read"),
+            "{text}: {outcome:?}"
+        );
+    }
+    assert_eq!(
+        proposal(&matcher, "salesforce admin"),
+        Some(String::from("salesforce-admin"))
+    );
+}
+
+#[test]
+fn messages_that_are_not_requests_get_no_proposal() {
+    let flows = general_catalog();
+    let matcher = Matcher::new(&flows);
+    for text in [
+        "please reset my password",
+        "I forgot my password manager password",
+        "my carpark pass is not working again",
+        "how do I change the slack connect channel name?",
+    ] {
+        let outcome = top(&matcher, text);
+        assert!(!outcome.confident, "{text}: {outcome:?}");
+    }
+    // A flow about the reset itself is still proposed, and so is a question that asks.
+    assert_eq!(
+        proposal(&matcher, "reset my mfa please"),
+        Some(String::from("mfa-reset"))
+    );
+    assert_eq!(
+        proposal(&matcher, "how do I get carpark access?"),
+        Some(String::from("carpark"))
+    );
+}
+
+#[test]
+fn filler_words_do_not_keep_a_polite_message_from_a_proposal() {
+    let flows = general_catalog();
+    let matcher = Matcher::new(&flows);
+    let text = "Hi all, hope your week is going well! Whenever someone has a spare moment, \
+                could I please be given carpark access for the quarterly planning offsite \
+                with the regional leadership group? Thanks so much";
+    assert_eq!(proposal(&matcher, text), Some(String::from("carpark")));
+}

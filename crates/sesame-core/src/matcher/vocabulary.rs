@@ -5,6 +5,8 @@
 //! Sesame ships one (`vocabulary.yaml`, compiled in) and configuration can extend it with the same
 //! format, passed in as text: the core reads no files.
 
+use super::normalize::fold;
+use super::words;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -29,6 +31,27 @@ pub struct Vocabulary {
     /// the message does not mention them (least privilege by default).
     #[serde(default)]
     pub elevated: Vec<String>,
+    /// Words and phrases that say a message is not a request for access.
+    #[serde(default)]
+    pub not_a_request: NotARequest,
+}
+
+/// What says a message is not asking for access (it lowers the matcher's confidence): resets and
+/// unlocks, troubleshooting and status questions, unless the message also asks for something.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotARequest {
+    /// Password, MFA and account resets and unlocks, removals: never a proposal, unless the flow itself
+    /// is about them.
+    #[serde(default)]
+    pub resets: Vec<String>,
+    /// Troubleshooting, status questions, "how do I": no proposal unless the message also asks
+    /// for something (`asking`) or the flow is about it.
+    #[serde(default)]
+    pub problems: Vec<String>,
+    /// Words that ask for something ("need", "get", "request", "necesito").
+    #[serde(default)]
+    pub asking: Vec<String>,
 }
 
 /// Why a vocabulary text was refused.
@@ -40,11 +63,62 @@ const BUILTIN: &str = include_str!("vocabulary.yaml");
 
 impl Vocabulary {
     /// The built-in vocabulary (English, Spanish, French and German access-request language).
+    ///
+    /// Everyday words among its synonyms ("car" for parking, "screen" for monitor, "mobile" for
+    /// phone) are read as hints only: in another company, or another sentence, they mean
+    /// something else. A site's own vocabulary is taken as written.
     pub fn builtin() -> Vocabulary {
         static PARSED: OnceLock<Vocabulary> = OnceLock::new();
         PARSED
-            .get_or_init(|| Vocabulary::from_yaml(BUILTIN).expect("the built-in vocabulary parses"))
+            .get_or_init(|| {
+                let mut vocabulary =
+                    Vocabulary::from_yaml(BUILTIN).expect("the built-in vocabulary parses");
+                vocabulary.demote_everyday_synonyms();
+                vocabulary
+            })
             .clone()
+    }
+
+    /// Moves one-word synonyms that are everyday English words, and not a form of the concept's
+    /// own name ("visitors", "read" for readonly), to `related`.
+    fn demote_everyday_synonyms(&mut self) {
+        for (concept, list) in &mut self.synonyms {
+            let name = fold(concept);
+            let (everyday, kept): (Vec<String>, Vec<String>) = list.drain(..).partition(|w| {
+                let w = fold(w);
+                let shared = w
+                    .chars()
+                    .zip(name.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let same_word = shared >= w.len().min(4);
+                !w.contains(' ')
+                    && !same_word
+                    && words::is_within_in(&w, words::Language::English, words::EVERYDAY)
+            });
+            *list = kept;
+            if !everyday.is_empty() {
+                self.related
+                    .entry(concept.clone())
+                    .or_default()
+                    .extend(everyday);
+            }
+        }
+    }
+
+    /// The synonyms `demote_everyday_synonyms` reads as hints, for review.
+    #[cfg(test)]
+    pub(super) fn everyday_synonyms(&self) -> Vec<(String, String)> {
+        let builtin = Vocabulary::from_yaml(BUILTIN).expect("the built-in vocabulary parses");
+        let mut out = Vec::new();
+        for (concept, list) in &builtin.synonyms {
+            for w in list {
+                if !self.synonyms[concept].contains(w) {
+                    out.push((concept.clone(), w.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// Parses a vocabulary written in the format of `vocabulary.yaml`.
@@ -82,6 +156,11 @@ impl Vocabulary {
         self.stop_words.extend(other.stop_words);
         self.exclusive.extend(other.exclusive);
         self.elevated.extend(other.elevated);
+        self.not_a_request.resets.extend(other.not_a_request.resets);
+        self.not_a_request
+            .problems
+            .extend(other.not_a_request.problems);
+        self.not_a_request.asking.extend(other.not_a_request.asking);
     }
 
     /// The built-in vocabulary extended by `text` (empty text: the built-in one alone).
@@ -108,5 +187,15 @@ mod tests {
         assert!(Vocabulary::from_yaml("synonyms: {x: ['']}").is_err());
         assert!(Vocabulary::from_yaml("exclusive: [[a]]").is_err());
         assert!(Vocabulary::from_yaml("unknown: 1").is_err());
+    }
+
+    #[test]
+    fn everyday_synonyms_are_only_hints() {
+        let builtin = Vocabulary::builtin();
+        let demoted = builtin.everyday_synonyms();
+        println!("{demoted:?}");
+        assert!(demoted.contains(&(String::from("parking"), String::from("car"))));
+        assert!(builtin.related["parking"].contains(&String::from("car")));
+        assert!(builtin.synonyms["production"].contains(&String::from("prod")));
     }
 }
