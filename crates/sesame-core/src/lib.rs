@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod answers;
+pub mod chat_person;
 pub mod directory;
 pub mod engine;
 pub mod events;

@@ -105,7 +105,9 @@ impl SlackInbound {
         let directory = self.app.directory();
         let raw = parse_submission(&flow, &view.state_values(), |slack_id| {
             match self.people.lookup_cached(&directory, slack_id) {
-                Some(crate::people::SlackPerson::Known(user)) => Some(user.to_string()),
+                Some(sesame_core::chat_person::ChatPerson::Known { user, .. }) => {
+                    Some(user.to_string())
+                }
                 _ => None,
             }
         });
@@ -267,7 +269,9 @@ impl SlackInbound {
         if typed.action_id == PICK_FLOW_ACTION {
             let directory = self.app.directory();
             let who = match self.people.lookup_cached(&directory, &typed.user.id) {
-                Some(crate::people::SlackPerson::Known(user)) => self.app.principal(&user),
+                Some(sesame_core::chat_person::ChatPerson::Known { user, .. }) => {
+                    self.app.principal(&user)
+                }
                 _ => return Ack::Json(json!({ "options": [] })),
             };
             let Ok(who) = who else {

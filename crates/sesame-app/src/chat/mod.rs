@@ -10,6 +10,10 @@
 //! a failure retries it with backoff, so a reply is never dropped and a crash between the
 //! acknowledgement and the reply loses nothing.
 
+mod people;
+
+pub use people::{ChatRefusal, EmailCache, PLATFORM_UNREACHABLE};
+
 use crate::dispatcher::JobResult;
 use crate::ports::DeliveryError;
 use crate::{read_lock, write_lock, App, AppError};
