@@ -136,19 +136,28 @@ impl App {
             ..Outcome::default()
         };
         let mut done: Vec<JobId> = Vec::new();
+        let mut failed = Vec::new();
         for (job, result) in self.run_concurrently(jobs).await {
             match result {
                 JobResult::Done => done.push(job.id),
-                other => match self.settle_failure(&job, other, now).await? {
-                    Settled::Done => outcome.done += 1,
-                    Settled::Retried => outcome.retried += 1,
-                    Settled::Dead => outcome.dead += 1,
-                },
+                other => failed.push((job, other)),
             }
         }
+        // Completions first, so that one failed bookkeeping write does not send a whole batch of
+        // delivered jobs out again; a result that cannot be recorded leaves its job to the lease.
         if !done.is_empty() {
             self.store().complete_jobs(&done).await?;
             outcome.done += done.len();
+        }
+        for (job, result) in failed {
+            match self.settle_failure(&job, result, now).await {
+                Ok(Settled::Done) => outcome.done += 1,
+                Ok(Settled::Retried) => outcome.retried += 1,
+                Ok(Settled::Dead) => outcome.dead += 1,
+                Err(e) => {
+                    tracing::warn!(job = job.id.0, error = %e, "a job's outcome was not recorded")
+                }
+            }
         }
         self.metrics()
             .jobs_done
@@ -321,7 +330,9 @@ impl App {
                     }
                     Ok(false) => JobResult::Done,
                     Err(AppError::Domain(e)) => JobResult::Dead(e.to_string()),
-                    Err(e) => JobResult::Retry {
+                    // A timer is never given up: an expiry that never fires leaves access in
+                    // place. The database it failed on comes back.
+                    Err(e) => JobResult::RetryAlways {
                         after: backoff(job.attempts),
                         reason: e.to_string(),
                     },

@@ -60,11 +60,15 @@ impl App {
         let request = match self.store().request(number).await {
             Ok(Some(r)) => r,
             Ok(None) => return JobResult::Dead(format!("request {number} does not exist")),
+            // A removal is never given up, not even for a database that is down for a while.
+            Err(e) if work == Provision::Revoke => {
+                return never_given_up(retry(job, None, e.to_string()))
+            }
             Err(e) => return retry(job, None, e.to_string()),
         };
         match work {
             Provision::Grant => self.provision_grant(job, &request).await,
-            Provision::Revoke => self.provision_revoke(job, &request).await,
+            Provision::Revoke => never_given_up(self.provision_revoke(job, &request).await),
             Provision::Extend => self.provision_extend(job, &request).await,
         }
     }
@@ -339,6 +343,15 @@ impl App {
         };
         self.apply_as_system(request.number, Command::Connector(report), None)
             .await
+    }
+}
+
+/// Access that should end must end: a removal's every failure is tried again, however often,
+/// whatever failed (the target system, or Sesame's own database while recording).
+fn never_given_up(result: JobResult) -> JobResult {
+    match result {
+        JobResult::Retry { after, reason } => JobResult::RetryAlways { after, reason },
+        other => other,
     }
 }
 

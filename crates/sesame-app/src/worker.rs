@@ -4,14 +4,23 @@
 //! out, which across hosts is the only safe rule (another host cannot see the process). On the
 //! same host it can: a Sesame restarted after `kill -9` finds the leases its dead predecessor held
 //! and takes them back at once instead of waiting the lease out. A worker's name is
-//! `host:pid:start`, where `start` tells apart two processes that got the same pid (a container's
-//! pid 1 after a restart).
+//! `host/pidns:pid:start`: `pidns` (the kernel's pid namespace) keeps two containers that share a
+//! host name apart, and `start` tells apart two processes that got the same pid (a container's
+//! pid 1 after a restart). When in doubt a worker counts as alive: waiting a lease out is slow,
+//! taking a live worker's job would run it twice.
 
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The workers this process created and that still live here (several applications in one
+/// process share its pid, as tests of replicas do).
+static LIVE_HERE: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// One process's name for its leases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerId {
+    /// The host name and the pid namespace; empty when either cannot be read, and then nothing
+    /// is ever judged dead.
     host: String,
     pid: u32,
     start: String,
@@ -23,10 +32,15 @@ impl WorkerId {
         let start = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let start = format!("{start:x}");
+        LIVE_HERE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(start.clone());
         WorkerId {
-            host: hostname(),
+            host: host_and_namespace().unwrap_or_default(),
             pid: std::process::id(),
-            start: format!("{start:x}"),
+            start,
         }
     }
 
@@ -44,26 +58,22 @@ impl WorkerId {
         })
     }
 
-    /// Whether `other` is a process on this host that is gone: not this process, and its pid
-    /// either is this process's (so it died before we started) or runs no Sesame any more. Where
-    /// the operating system cannot tell (no `/proc`), nothing is known to be dead.
+    /// Whether `other` is a process on this host (and in this pid namespace) that is gone: not
+    /// this process's, and either its pid is now this process's (it died before we started) or
+    /// no process has its pid. Where the operating system cannot tell (no `/proc`, no host
+    /// name), nothing is known to be dead.
     pub fn is_dead_neighbour(&self, other: &WorkerId) -> bool {
-        if other.host != self.host || other == self {
+        if self.host.is_empty() || other.host != self.host || other == self {
             return false;
         }
         if other.pid == self.pid {
-            return true;
+            let live_here = LIVE_HERE
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            return !live_here.contains(&other.start);
         }
         let proc = std::path::Path::new("/proc");
-        if !proc.join("self").exists() {
-            return false;
-        }
-        let comm = |pid: &str| std::fs::read_to_string(proc.join(pid).join("comm")).ok();
-        match comm(&other.pid.to_string()) {
-            None => true,
-            // A pid taken over by another program: the Sesame that had it is gone.
-            Some(theirs) => comm("self").is_some_and(|ours| ours != theirs),
-        }
+        proc.join("self").exists() && !proc.join(other.pid.to_string()).exists()
     }
 }
 
@@ -73,12 +83,17 @@ impl std::fmt::Display for WorkerId {
     }
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().replace(':', "_"))
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| String::from("sesame"))
+/// `host/pidns`: the kernel's host name and this process's pid namespace, or `None` when either
+/// is unknown.
+fn host_and_namespace() -> Option<String> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()?
+        .trim()
+        .replace(':', "_");
+    let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    let namespace = namespace.to_string_lossy().replace(':', "_");
+    (!host.is_empty()).then(|| format!("{host}/{namespace}"))
 }
 
 #[cfg(test)]
@@ -115,33 +130,32 @@ mod tests {
     #[test]
     fn a_live_process_is_not_dead_and_a_finished_one_is() {
         let me = WorkerId::current();
-        if !std::path::Path::new("/proc/self").exists() {
+        if me.host.is_empty() {
             return;
         }
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
             .expect("sleep");
-        let running = WorkerId {
+        let other = WorkerId {
             pid: child.id(),
             start: String::from("1"),
             ..me.clone()
         };
-        // `sleep` is not a Sesame: its pid running something else means our worker is gone.
-        assert!(me.is_dead_neighbour(&running));
+        assert!(
+            !me.is_dead_neighbour(&other),
+            "a running process may be a Sesame"
+        );
         child.kill().ok();
         child.wait().ok();
-        assert!(me.is_dead_neighbour(&running));
-        // A live process with our own program name is alive.
-        let parent = WorkerId {
-            pid: std::os::unix::process::parent_id(),
-            start: String::from("1"),
-            ..me.clone()
-        };
-        let parent_comm = std::fs::read_to_string(format!("/proc/{}/comm", parent.pid)).ok();
-        let own_comm = std::fs::read_to_string("/proc/self/comm").ok();
-        if parent_comm == own_comm {
-            assert!(!me.is_dead_neighbour(&parent));
-        }
+        assert!(me.is_dead_neighbour(&other), "its pid is gone");
+    }
+
+    #[test]
+    fn two_applications_in_one_process_do_not_take_each_others_jobs() {
+        let first = WorkerId::current();
+        let second = WorkerId::current();
+        assert!(!first.is_dead_neighbour(&second));
+        assert!(!second.is_dead_neighbour(&first));
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Every handler answers within Slack's three seconds: it verifies, parses, does the one database
 //! write the person's action needs (a submission, a decision), commits whatever Slack calls it owes
-//! as outbox jobs ([`work::SlackWork`], run by [`work::SlackWorker`]), and acknowledges. No Slack
+//! as outbox jobs ([`work::SlackWork`], run by the handlers as the platform's `ChatHandlers`), and acknowledges. No Slack
 //! call is made outside a committed job except the acknowledgement body itself: a reply held back
 //! by a rate limit waits and goes out later, and a crash after the acknowledgement loses nothing.
 //! Calls that cannot wait (`views.open`, whose trigger id expires three seconds after the click)
@@ -24,7 +24,7 @@ mod work;
 
 pub use http::routes;
 pub use socket::SlackSocketHandler;
-pub use work::SlackWorker;
+pub use work::SlackWork;
 
 use crate::api::SlackApi;
 use crate::people::SlackPeople;
@@ -34,7 +34,6 @@ use serde_json::{json, Value};
 use sesame_app::{App, Principal};
 use sesame_core::Flow;
 use std::sync::Arc;
-use work::SlackWork;
 
 /// What the Slack handlers need; one per process, shared by both transports.
 pub struct SlackInbound {

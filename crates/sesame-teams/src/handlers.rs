@@ -18,7 +18,7 @@ mod work;
 
 pub use book::AppConversationBook;
 pub use http::routes;
-pub use work::TeamsWorker;
+pub use work::TeamsWork;
 
 use crate::cards::{Card, RenderContext};
 use crate::conversations::ConversationBook;

@@ -5,7 +5,7 @@ use crate::config::Config;
 use anyhow::Context;
 use sesame_app::{App, Catalog};
 use sesame_slack::api::SlackApi;
-use sesame_slack::handlers::{SlackInbound, SlackSocketHandler, SlackWorker};
+use sesame_slack::handlers::{SlackInbound, SlackSocketHandler};
 use sesame_slack::notifier::{FlowLookup, SlackNotifier};
 use sesame_slack::socket::SocketMode;
 use std::sync::Arc;
@@ -89,7 +89,7 @@ impl SlackParts {
             self.command.clone(),
             link_offers,
         );
-        app.add_chat_worker(SlackWorker::new(&inbound));
+        app.add_chat_worker(sesame_app::chat::worker_for(&inbound));
         inbound
     }
 

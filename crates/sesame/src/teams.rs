@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sesame_app::{App, Catalog};
 use sesame_teams::auth::{DEFAULT_ISSUER, DEFAULT_OPENID_METADATA_URL};
 use sesame_teams::connector::DEFAULT_ALLOWED_HOSTS;
-use sesame_teams::handlers::{AppConversationBook, TeamsInbound, TeamsWorker};
+use sesame_teams::handlers::{AppConversationBook, TeamsInbound};
 use sesame_teams::notifier::FlowLookup;
 use sesame_teams::token::DEFAULT_TOKEN_URL;
 use sesame_teams::{
@@ -209,7 +209,7 @@ impl TeamsParts {
             self.listen,
             link_offers,
         );
-        app.add_chat_worker(TeamsWorker::new(&inbound));
+        app.add_chat_worker(sesame_app::chat::worker_for(&inbound));
         inbound
     }
 }

@@ -17,6 +17,7 @@ pub use people::{ChatRefusal, EmailCache, PLATFORM_UNREACHABLE};
 use crate::dispatcher::JobResult;
 use crate::ports::DeliveryError;
 use crate::{read_lock, write_lock, App, AppError};
+use serde::Deserialize;
 use sesame_store::{ChatMessageRecord, Job, Lease};
 use std::sync::Arc;
 
@@ -32,6 +33,45 @@ pub trait ChatWorker: Send + Sync {
     /// for good is reported as [`DeliveryError::Permanent`] and kept as a dead job an
     /// administrator can see and retry.
     async fn perform(&self, work: &serde_json::Value, attempt: u32) -> Result<(), DeliveryError>;
+}
+
+/// A platform's handlers, as the worker for the chat jobs they commit: `Work` is the platform's
+/// own description of a job, read back from the JSON it was stored as.
+#[async_trait::async_trait]
+pub trait ChatHandlers: Send + Sync + 'static {
+    /// The platform's name, as in [`ChatJob::platform`].
+    const PLATFORM: &'static str;
+    type Work: serde::de::DeserializeOwned + Send;
+
+    async fn perform(self: Arc<Self>, work: Self::Work, attempt: u32) -> Result<(), DeliveryError>;
+}
+
+/// Registers `handlers` as the worker for their platform's chat jobs. The application holds its
+/// workers and the handlers hold the application, so the worker keeps only a weak reference.
+pub fn worker_for<H: ChatHandlers>(handlers: &Arc<H>) -> Arc<dyn ChatWorker> {
+    Arc::new(HandlersWorker(Arc::downgrade(handlers)))
+}
+
+struct HandlersWorker<H>(std::sync::Weak<H>);
+
+#[async_trait::async_trait]
+impl<H: ChatHandlers> ChatWorker for HandlersWorker<H> {
+    fn platform(&self) -> &'static str {
+        H::PLATFORM
+    }
+
+    async fn perform(&self, work: &serde_json::Value, attempt: u32) -> Result<(), DeliveryError> {
+        let Some(handlers) = self.0.upgrade() else {
+            return Err(DeliveryError::Retry {
+                after: None,
+                reason: format!("{} is shutting down", H::PLATFORM),
+            });
+        };
+        let work = H::Work::deserialize(work).map_err(|e| {
+            DeliveryError::Permanent(format!("unreadable {} work: {e}", H::PLATFORM))
+        })?;
+        handlers.perform(work, attempt).await
+    }
 }
 
 /// How many owed calls may run at once right after their commit; beyond that they wait for the

@@ -1,5 +1,5 @@
 //! The Slack calls handlers owe, as outbox jobs: what each is ([`SlackWork`], stored as JSON in a
-//! `ChatJob`) and the worker that makes them ([`SlackWorker`]).
+//! `ChatJob`) and the handlers as their worker ([`ChatHandlers`]).
 //!
 //! A job makes its call and nothing else, so running it again after a rate limit repeats nothing
 //! but that call. An event's job is the exception by nature: it works out the answer (who wrote,
@@ -11,9 +11,9 @@ use crate::inbound::parse_events_json;
 use crate::render::{info_modal, plain_notice};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sesame_app::chat::{ChatJob, ChatWorker};
+use sesame_app::chat::{ChatHandlers, ChatJob};
 use sesame_core::ports::DeliveryError;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 /// The platform name chat jobs carry.
 pub(crate) const PLATFORM: &str = "slack";
@@ -26,7 +26,7 @@ pub(super) fn order(slack_user: &str) -> String {
 /// A call (or, for events, the handling) Sesame owes Slack.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub(super) enum SlackWork {
+pub enum SlackWork {
     /// An Events API callback that was taken in: a DM to answer, a mention, a thread reply, the
     /// Home tab. `body` is the callback as Slack sent it.
     Event { body: Value },
@@ -62,42 +62,18 @@ impl SlackWork {
     }
 }
 
-/// Runs Slack's chat jobs for the application's dispatcher.
-pub struct SlackWorker {
-    /// Weak: the application holds its workers, and the handlers hold the application.
-    inbound: Weak<SlackInbound>,
-}
-
-impl SlackWorker {
-    pub fn new(inbound: &Arc<SlackInbound>) -> Arc<SlackWorker> {
-        Arc::new(SlackWorker {
-            inbound: Arc::downgrade(inbound),
-        })
-    }
-}
-
 #[async_trait::async_trait]
-impl ChatWorker for SlackWorker {
-    fn platform(&self) -> &'static str {
-        PLATFORM
-    }
+impl ChatHandlers for SlackInbound {
+    const PLATFORM: &'static str = PLATFORM;
+    type Work = SlackWork;
 
-    async fn perform(&self, work: &Value, attempt: u32) -> Result<(), DeliveryError> {
-        let Some(slack) = self.inbound.upgrade() else {
-            return Err(DeliveryError::Retry {
-                after: None,
-                reason: String::from("Slack is shutting down"),
-            });
-        };
-        let work: SlackWork = serde_json::from_value(work.clone())
-            .map_err(|e| DeliveryError::Permanent(format!("unreadable Slack work: {e}")))?;
-        tracing::debug!(attempt, "running Slack work");
-        slack.perform(work).await
+    async fn perform(self: Arc<Self>, work: SlackWork, _attempt: u32) -> Result<(), DeliveryError> {
+        self.run(work).await
     }
 }
 
 impl SlackInbound {
-    async fn perform(self: Arc<Self>, work: SlackWork) -> Result<(), DeliveryError> {
+    async fn run(self: Arc<Self>, work: SlackWork) -> Result<(), DeliveryError> {
         match work {
             SlackWork::Event { body } => match parse_events_json(body) {
                 Ok(crate::inbound::EventsRequest::EventCallback(callback)) => {

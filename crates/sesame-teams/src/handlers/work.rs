@@ -1,5 +1,5 @@
 //! What the Teams handlers owe, as outbox jobs: the answer to a typed message and the welcome on
-//! install ([`TeamsWork`], stored in a `ChatJob`), run by [`TeamsWorker`].
+//! install ([`TeamsWork`], stored in a `ChatJob`), run by the handlers as [`ChatHandlers`].
 //!
 //! The job works out the answer when it runs (who wrote, what they need) and sends it; a 429 or an
 //! outage of the Bot Connector defers or retries the job, so the answer is never dropped, and a
@@ -9,9 +9,9 @@ use super::TeamsInbound;
 use crate::activity::parse_activity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sesame_app::chat::{ChatJob, ChatWorker};
+use sesame_app::chat::{ChatHandlers, ChatJob};
 use sesame_core::ports::DeliveryError;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 /// The platform name chat jobs carry.
 pub(crate) const PLATFORM: &str = "teams";
@@ -23,7 +23,7 @@ pub(super) fn order(from: &str) -> String {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub(super) enum TeamsWork {
+pub enum TeamsWork {
     /// A message to the app (typed text, a command, an `Action.Submit` click, a mention), as sent.
     Message { activity: Value },
     /// The app was installed for a person: welcome them and save their chat.
@@ -39,43 +39,20 @@ impl TeamsWork {
     }
 }
 
-/// Runs Teams' chat jobs for the application's dispatcher.
-pub struct TeamsWorker {
-    /// Weak: the application holds its workers, and the handlers hold the application.
-    inbound: Weak<TeamsInbound>,
-}
-
-impl TeamsWorker {
-    pub fn new(inbound: &Arc<TeamsInbound>) -> Arc<TeamsWorker> {
-        Arc::new(TeamsWorker {
-            inbound: Arc::downgrade(inbound),
-        })
-    }
-}
-
 #[async_trait::async_trait]
-impl ChatWorker for TeamsWorker {
-    fn platform(&self) -> &'static str {
-        PLATFORM
-    }
+impl ChatHandlers for TeamsInbound {
+    const PLATFORM: &'static str = PLATFORM;
+    type Work = TeamsWork;
 
-    async fn perform(&self, work: &Value, _attempt: u32) -> Result<(), DeliveryError> {
-        let Some(teams) = self.inbound.upgrade() else {
-            return Err(DeliveryError::Retry {
-                after: None,
-                reason: String::from("Teams is shutting down"),
-            });
-        };
-        let work: TeamsWork = serde_json::from_value(work.clone())
-            .map_err(|e| DeliveryError::Permanent(format!("unreadable Teams work: {e}")))?;
+    async fn perform(self: Arc<Self>, work: TeamsWork, _attempt: u32) -> Result<(), DeliveryError> {
         let (TeamsWork::Message { activity } | TeamsWork::Installed { activity }) = &work;
         let bytes = serde_json::to_vec(activity).unwrap_or_default();
         let activity = parse_activity(&bytes).map_err(|e| {
             DeliveryError::Permanent(format!("an activity that no longer parses: {e}"))
         })?;
         match work {
-            TeamsWork::Message { .. } => teams.message(activity).await,
-            TeamsWork::Installed { .. } => teams.installed(activity).await,
+            TeamsWork::Message { .. } => self.message(activity).await,
+            TeamsWork::Installed { .. } => self.installed(activity).await,
         }
     }
 }
