@@ -145,6 +145,23 @@ pub trait MessageLog: Send + Sync {
         purpose: &str,
         message: &PostedMessage,
     ) -> Result<(), DeliveryError>;
+
+    /// Remembers that an edited message now shows what `digest` describes.
+    async fn record_edit(
+        &self,
+        request: RequestNumber,
+        recipient: &str,
+        purpose: &str,
+        edited: PostedMessage,
+        digest: String,
+    ) -> Result<PostedMessage, DeliveryError> {
+        let edited = PostedMessage {
+            digest: Some(digest),
+            ..edited
+        };
+        self.record(request, recipient, purpose, &edited).await?;
+        Ok(edited)
+    }
 }
 
 /// Scores flows for a message with something outside the process (an embeddings model), to re-rank

@@ -244,16 +244,11 @@ impl Delivery<'_> {
             .chat_update(&posted.channel, &posted.ts, &message.text, &message.blocks)
             .await;
         match updated {
-            Ok(_) => {
-                let posted = PostedMessage {
-                    digest: Some(digest),
-                    ..posted
-                };
-                self.log
-                    .record(self.request.number, user.as_str(), purpose, &posted)
-                    .await?;
-                Ok(Some(posted))
-            }
+            Ok(_) => self
+                .log
+                .record_edit(self.request.number, user.as_str(), purpose, posted, digest)
+                .await
+                .map(Some),
             Err(ApiError::Slack { code, .. })
                 if code == "message_not_found" || code == "channel_not_found" =>
             {

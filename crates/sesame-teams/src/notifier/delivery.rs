@@ -269,16 +269,11 @@ impl Delivery<'_> {
             )
             .await
         {
-            Ok(_) => {
-                let posted = PostedMessage {
-                    digest: Some(digest),
-                    ..posted
-                };
-                self.log
-                    .record(self.request.number, user.as_str(), purpose, &posted)
-                    .await?;
-                Ok(Some(posted))
-            }
+            Ok(_) => self
+                .log
+                .record_edit(self.request.number, user.as_str(), purpose, posted, digest)
+                .await
+                .map(Some),
             Err(ConnectorError::Rejected { status: 404, .. }) => {
                 tracing::warn!(
                     request = self.request.number.0,
