@@ -126,6 +126,14 @@ impl App {
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
         }
+        // A clean stop delivers what was committed before it, while the sink takes it.
+        while let Ok(StreamStep::Delivered { count, .. }) =
+            self.stream_audit_once(sink.as_ref()).await
+        {
+            if count == 0 {
+                break;
+            }
+        }
         if let Err(e) = self
             .store()
             .release_audit_stream(&name, &self.worker_name())
