@@ -249,8 +249,9 @@ impl WebhookSink {
 impl AuditSink for WebhookSink {
     /// The URL without credentials or query, so that no secret lands in the database or metrics.
     fn name(&self) -> String {
+        let port = self.url.port().map(|p| format!(":{p}")).unwrap_or_default();
         format!(
-            "webhook:{}://{}{}",
+            "webhook:{}://{}{port}{}",
             self.url.scheme(),
             self.url.host_str().unwrap_or_default(),
             self.url.path()
@@ -549,6 +550,100 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "only its owner reads the key");
         }
+    }
+
+    fn event(id: i64) -> ChainedEvent {
+        ChainedEvent {
+            id,
+            request: Some(sesame_core::RequestNumber(3)),
+            at: sesame_core::Timestamp(1_767_603_600_000),
+            actor: String::from("alice"),
+            kind: String::from("submitted"),
+            detail: serde_json::json!({ "flow": "badge" }),
+            prev_hash: Some(String::from("aa")),
+            hash: Some(String::from("bb")),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_webhook_signs_its_calls_and_only_a_2xx_counts() {
+        use axum::http::{HeaderMap, StatusCode};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Mutex;
+        type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+        let received: Received = Arc::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let router = axum::Router::new().route(
+            "/in",
+            axum::routing::post({
+                let (received, calls) = (received.clone(), calls.clone());
+                move |headers: HeaderMap, body: String| async move {
+                    received.lock().unwrap().push((headers, body));
+                    if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let secret = SecretString::from("0123456789abcdef-siem");
+        let sink = WebhookSink::new(&format!("http://{address}/in?key=x"), secret.clone()).unwrap();
+        let events = [event(1), event(2)];
+        assert_eq!(
+            sink.deliver(&events).await,
+            Err(String::from(
+                "the audit webhook answered 503 Service Unavailable"
+            ))
+        );
+        assert_eq!(sink.deliver(&events).await, Ok(()));
+        let received = received.lock().unwrap();
+        let (headers, body) = &received[1];
+        let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert_eq!(
+            sesame_connectors::verify_callback(
+                &secret,
+                &header("x-sesame-timestamp"),
+                &header("x-sesame-signature"),
+                body.as_bytes(),
+                now
+            ),
+            Ok(())
+        );
+        let body: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["events"][1]["id"], 2);
+        assert_eq!(body["events"][0]["at"], "2026-01-05T09:00:00.000Z");
+        assert_eq!(body["events"][0]["hash"], "bb");
+        assert_eq!(sink.name(), format!("webhook:http://{address}/in"));
+    }
+
+    #[tokio::test]
+    async fn the_file_sink_appends_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let sink = FileSink {
+            path: Some(path.clone()),
+        };
+        sink.deliver(&[event(1)]).await.unwrap();
+        sink.deliver(&[event(2), event(3)]).await.unwrap();
+        let ids: Vec<i64> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(sink.name(), format!("file:{}", path.display()));
     }
 
     #[test]
