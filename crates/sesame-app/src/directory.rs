@@ -2,10 +2,61 @@
 //! it changes (here, or on another replica, noticed through the store's directory version).
 
 use crate::{read_lock, write_lock, App, AppError, Principal};
-use serde_json::json;
+use serde_json::{json, Value};
 use sesame_core::directory::DirectoryFile;
-use sesame_core::{Actor, AuditEvent, Directory, Group, User, UserId};
+use sesame_core::{Actor, AuditEvent, Directory, Group, GroupId, Timestamp, User, UserId};
+use sesame_store::DirectoryChange;
+use std::collections::BTreeSet;
 use std::sync::Arc;
+
+/// Where a directory change came from, as the trail records it.
+pub(crate) mod source {
+    pub const API: &str = "api";
+    pub const DIRECTORY_FILE: &str = "directory_file";
+    pub const SCIM: &str = "scim";
+    pub const CHAT_LINK: &str = "chat_link";
+}
+
+/// What the trail records of a change to a person: who, where the change came from, which fields
+/// changed, and the person before (null for someone new) and after, with their manager, groups,
+/// chat links and whether they are active.
+pub(crate) fn user_change(source: &str, before: Option<&User>, after: &User) -> Value {
+    let mut changed = Vec::new();
+    if let Some(before) = before {
+        for (field, differs) in [
+            ("email", before.email != after.email),
+            ("display_name", before.display_name != after.display_name),
+            ("manager", before.manager != after.manager),
+            ("groups", before.groups != after.groups),
+            ("chat", before.chat != after.chat),
+            ("active", before.active != after.active),
+        ] {
+            if differs {
+                changed.push(field);
+            }
+        }
+    }
+    json!({
+        "user": after.id,
+        "active": after.active,
+        "source": source,
+        "created": before.is_none(),
+        "changed": changed,
+        "before": before,
+        "after": after,
+    })
+}
+
+/// What the trail records of a change to a group: its name and description before and after.
+fn group_change(source: &str, before: Option<&Group>, after: &Group) -> Value {
+    json!({
+        "group": after.id,
+        "source": source,
+        "created": before.is_none(),
+        "before": before,
+        "after": after,
+    })
+}
 
 impl App {
     /// Rebuilds the in-memory directory from the store if it changed since the last load.
@@ -32,12 +83,12 @@ impl App {
 
     pub async fn upsert_user(&self, who: &Principal, user: User) -> Result<(), AppError> {
         Self::require_admin(who)?;
-        self.store_user(&who.actor(), user).await
+        self.store_user(&who.actor(), user, source::API).await
     }
 
     pub async fn upsert_group(&self, who: &Principal, group: Group) -> Result<(), AppError> {
         Self::require_admin(who)?;
-        self.store_group(&who.actor(), group).await
+        self.store_group(&who.actor(), group, source::API).await
     }
 
     /// Makes the link between a person and their chat account explicit once Sesame has found it
@@ -64,18 +115,19 @@ impl App {
             return Ok(false);
         }
         *slot = Some(account.to_owned());
-        let audit = AuditEvent::new(
-            self.now(),
-            &Actor::System,
-            "chat_account_linked",
-            json!({ "user": person, "platform": platform, "account": account, "how": how.describe() }),
-        );
+        let mut detail = user_change(source::CHAT_LINK, self.directory().user(person), &user);
+        if let Value::Object(map) = &mut detail {
+            map.insert(String::from("platform"), json!(platform));
+            map.insert(String::from("account"), json!(account));
+            map.insert(String::from("how"), json!(how.describe()));
+        }
+        let audit = AuditEvent::new(self.now(), &Actor::System, "chat_account_linked", detail);
         self.store().upsert_user(&user, &audit).await?;
         self.reload_directory().await?;
         Ok(true)
     }
 
-    async fn store_user(&self, actor: &Actor, user: User) -> Result<(), AppError> {
+    async fn store_user(&self, actor: &Actor, user: User, source: &str) -> Result<(), AppError> {
         user.validate()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
         let directory = self.directory();
@@ -99,14 +151,23 @@ impl App {
                 user.email, other.id
             )));
         }
-        let audit = AuditEvent::new(
-            self.now(),
+        let before = directory.user(&user.id);
+        let now = self.now();
+        let mut audit = vec![AuditEvent::new(
+            now,
             actor,
             "user_upserted",
-            json!({ "user": user.id, "active": user.active }),
-        );
-        let leaving = !user.active && directory.user(&user.id).is_some_and(|u| u.active);
-        self.store().upsert_user(&user, &audit).await?;
+            user_change(source, before, &user),
+        )];
+        audit.extend(self.role_changes(now, &actor.label(), source, before, &user));
+        let leaving = !user.active && before.is_some_and(|u| u.active);
+        self.store()
+            .apply_directory_change(&DirectoryChange {
+                users: vec![user.clone()],
+                audit,
+                ..DirectoryChange::default()
+            })
+            .await?;
         self.reload_directory().await?;
         if leaving {
             // The same as a deactivation by the identity provider: nothing keeps waiting for, or
@@ -116,19 +177,64 @@ impl App {
         Ok(())
     }
 
-    async fn store_group(&self, actor: &Actor, group: Group) -> Result<(), AppError> {
+    async fn store_group(&self, actor: &Actor, group: Group, source: &str) -> Result<(), AppError> {
         group
             .validate()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let directory = self.directory();
         let audit = AuditEvent::new(
             self.now(),
             actor,
             "group_upserted",
-            json!({ "group": group.id }),
+            group_change(source, directory.group(&group.id), &group),
         );
         self.store().upsert_group(&group, &audit).await?;
         self.reload_directory().await?;
         Ok(())
+    }
+
+    /// The events a change to a person's groups adds when it touches the groups that make
+    /// administrators or auditors (`[access] admin_groups`, `auditor_groups`): one per person, role
+    /// and group, joined or left.
+    pub(crate) fn role_changes(
+        &self,
+        at: Timestamp,
+        actor: &str,
+        source: &str,
+        before: Option<&User>,
+        after: &User,
+    ) -> Vec<AuditEvent> {
+        let empty = BTreeSet::new();
+        let had = before.map_or(&empty, |u| &u.groups);
+        let roles = self.roles();
+        let mut events = Vec::new();
+        for (role, groups) in [
+            ("admin", &roles.admin_groups),
+            ("auditor", &roles.auditor_groups),
+        ] {
+            let groups: BTreeSet<&GroupId> = groups.iter().collect();
+            for group in groups {
+                let change = match (had.contains(group), after.groups.contains(group)) {
+                    (false, true) => "added",
+                    (true, false) => "removed",
+                    _ => continue,
+                };
+                events.push(AuditEvent {
+                    at,
+                    actor: actor.to_owned(),
+                    kind: String::from("role_membership_changed"),
+                    detail: json!({
+                        "user": after.id,
+                        "role": role,
+                        "group": group,
+                        "change": change,
+                        "active": after.active,
+                        "source": source,
+                    }),
+                });
+            }
+        }
+        events
     }
 
     /// Loads a directory file (the embedded default's `examples/directory.yaml`): groups first, then
@@ -138,7 +244,8 @@ impl App {
     pub async fn seed_directory(&self, file: DirectoryFile) -> Result<(), AppError> {
         for group in file.groups {
             if self.directory().group(&group.id) != Some(&group) {
-                self.store_group(&Actor::System, group).await?;
+                self.store_group(&Actor::System, group, source::DIRECTORY_FILE)
+                    .await?;
             }
         }
         let mut pending = file.users;
@@ -168,7 +275,8 @@ impl App {
                     }
                 }
                 if directory.user(&user.id) != Some(&user) {
-                    self.store_user(&Actor::System, user).await?;
+                    self.store_user(&Actor::System, user, source::DIRECTORY_FILE)
+                        .await?;
                 }
             }
             pending = waiting;

@@ -7,6 +7,7 @@
 
 pub use sesame_core::ports;
 
+pub mod audit_trail;
 pub mod catalog;
 pub mod chat;
 pub mod chat_addresses;
@@ -221,6 +222,6 @@ pub(crate) fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_,
 /// The stored records adapters and the web layer read, re-exported so that they depend on the
 /// application and never on the store.
 pub use sesame_store::{
-    AuditFilter, AuditRecord, ChatMessageRecord, Comment, Job, JobCounts, JobPayload, JobStatus,
-    Store, StoreError, TokenRecord,
+    AuditFilter, AuditRecord, ChainedEvent, ChatMessageRecord, Checkpoint, Comment, Job, JobCounts,
+    JobPayload, JobStatus, Store, StoreError, TokenRecord,
 };

@@ -75,7 +75,11 @@ impl App {
             now,
             by,
             "token_created",
-            json!({ "user": user, "name": name, "expires_at": expires_at }),
+            json!({
+                "user": user,
+                "name": name,
+                "expires_at": expires_at.map(sesame_core::Timestamp::to_rfc3339),
+            }),
         );
         let record = self.store().create_token(&token, &audit).await?;
         Ok(CreatedToken { secret, record })

@@ -441,25 +441,39 @@ pub fn submit(
         checked.duration,
         now,
     );
-    let on_behalf = requester != filer;
-    let detail = json!({
-        "flow": flow.id,
-        "requester": requester,
-        "on_behalf": on_behalf,
-        "duration": request.duration.map(|d| d.to_string()),
-    });
-    file(request, flow, actor, directory, now, detail)
+    file(request, flow, actor, directory, now, json!({}))
 }
 
-/// Starts a new request: checks that every step can be approved, records the submission, and
-/// moves on to the first step that needs people (or straight to fulfilment).
+/// What the `submitted` event records, so that the trail alone shows what was asked for and why:
+/// the flow (id and name), for whom and by whom, the answers, the justification and the duration
+/// asked for; `extra` adds what a kind of filing knows besides (an extension's original).
+fn submitted_detail(request: &Request, extra: serde_json::Value) -> serde_json::Value {
+    let mut detail = json!({
+        "flow": request.flow.id,
+        "flow_name": request.flow.name,
+        "requester": request.requester,
+        "submitted_by": request.submitted_by,
+        "on_behalf": request.requester != request.submitted_by,
+        "answers": request.answers,
+        "justification": request.justification,
+        "duration": request.duration.map(|d| d.to_string()),
+    });
+    if let (Some(detail), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
+        detail.extend(extra);
+    }
+    detail
+}
+
+/// Starts a new request: checks that every step can be approved, records the submission (with
+/// `extra` in its detail), and moves on to the first step that needs people (or straight to
+/// fulfilment).
 fn file(
     request: Request,
     flow: &Flow,
     actor: &Actor,
     directory: &Directory,
     now: Timestamp,
-    submitted: serde_json::Value,
+    extra: serde_json::Value,
 ) -> Result<Transition, DomainError> {
     // Every step must be approvable as the directory stands now: refusing the request at once is
     // better than leaving it stuck at step 3 next week. A step its skip condition would skip needs
@@ -478,6 +492,7 @@ fn file(
             eligible_approvers(&request, index, directory)?;
         }
     }
+    let submitted = submitted_detail(&request, extra);
     let mut change = Change::new(request, actor, directory, now, true);
     change.event("submitted", submitted);
     if let Some(after) = flow.pending_expires_after {
@@ -849,7 +864,10 @@ const ACCESS_WARNING_HOUR: i64 = 3_600_000;
 fn complete(change: &mut Change<'_>, note: Option<String>) -> Result<(), DomainError> {
     finish_fulfilment(change, note.clone())?;
     match change.start_access() {
-        Some(until) => change.event("access_granted", json!({ "until": until, "note": note })),
+        Some(until) => change.event(
+            "access_granted",
+            json!({ "until": until.to_rfc3339(), "note": note }),
+        ),
         None => change.event("fulfilled", json!({ "note": note })),
     }
     change.notices.push(Notice::FulfilmentDecided);
@@ -1040,7 +1058,7 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
             if state != (State::Active { until }) {
                 return Err(DomainError::Outlived);
             }
-            change.system_event("access_ending_soon", json!({ "until": until }));
+            change.system_event("access_ending_soon", json!({ "until": until.to_rfc3339() }));
             change.notices.push(Notice::AccessEndingSoon);
         }
         TimerKind::AccessExpiry => {
@@ -1057,7 +1075,7 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
                 return Ok(());
             }
             change.request.state = State::Expired;
-            change.system_event("expired", json!({ "until": until }));
+            change.system_event("expired", json!({ "until": until.to_rfc3339() }));
             change.remove_access();
         }
         TimerKind::ProvisioningTimeout { accepted_at } => {

@@ -10,6 +10,7 @@
 
 mod audit;
 mod backend;
+pub mod chain;
 mod directory;
 mod error;
 mod jobs;
@@ -21,6 +22,7 @@ mod tokens;
 mod url;
 
 pub use audit::{AuditFilter, AuditRecord};
+pub use chain::{ChainHead, ChainedEvent, Checkpoint, NewCheckpoint};
 pub use error::StoreError;
 pub use jobs::{ChatJob, Job, JobCounts, JobId, JobPayload, JobStatus, Lease};
 pub use requests::{ChatMessageRecord, Comment, RequestFilter, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
@@ -77,9 +79,12 @@ impl Store {
         Ok(Store { inner })
     }
 
-    /// Brings the schema up to date with the migrations embedded in this build.
+    /// Brings the schema up to date with the migrations embedded in this build, then chains the
+    /// audit rows written before the trail had a hash chain (once; see `chain`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        on_backend!(self, pools => pools.migrate().await)
+        on_backend!(self, pools => pools.migrate().await)?;
+        on_backend!(self, pools => pools.chain_legacy_rows().await)?;
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -167,6 +172,93 @@ impl Store {
     /// Audit rows matching every condition of the filter, oldest first.
     pub async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
         on_backend!(self, pools => pools.audit(filter).await)
+    }
+
+    // The chain over the audit trail, its signed checkpoints and its streams.
+
+    /// Up to `limit` events (at most 10,000) with ids above `after_id`, with their chain hashes,
+    /// in id order (which is the chain's order).
+    pub async fn audit_chain(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<ChainedEvent>, StoreError> {
+        on_backend!(self, pools => pools.audit_chain(after_id, limit).await)
+    }
+
+    /// The id of the first event written at or after `at`, if any.
+    pub async fn first_audit_id_since(&self, at: Timestamp) -> Result<Option<i64>, StoreError> {
+        on_backend!(self, pools => pools.first_audit_id_since(at).await)
+    }
+
+    /// The end of the chain as the database records it.
+    pub async fn audit_chain_head(&self) -> Result<ChainHead, StoreError> {
+        on_backend!(self, pools => pools.audit_chain_head().await)
+    }
+
+    /// Stores a signed checkpoint; false when one already covers that event (another replica
+    /// signed it first).
+    pub async fn append_audit_checkpoint(
+        &self,
+        checkpoint: &NewCheckpoint,
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, pools => pools.append_audit_checkpoint(checkpoint).await)
+    }
+
+    /// Every checkpoint, oldest first.
+    pub async fn audit_checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        on_backend!(self, pools => pools.audit_checkpoints().await)
+    }
+
+    /// The checkpoint that covers the most events.
+    pub async fn last_audit_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        on_backend!(self, pools => pools.last_audit_checkpoint().await)
+    }
+
+    /// What is wrong with the triggers that keep the trail append-only (missing, disabled or
+    /// changed), in words; empty when they are as Sesame made them.
+    pub async fn audit_guard_problems(&self) -> Result<Vec<String>, StoreError> {
+        on_backend!(self, pools => pools.audit_guard_problems().await)
+    }
+
+    /// Recreates the triggers that keep the trail append-only, as Sesame defines them.
+    pub async fn restore_audit_guards(&self) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.restore_audit_guards().await)
+    }
+
+    /// Takes (or renews) `holder`'s lease on the stream `name` until `now + lease_ms` and returns
+    /// the id of the last event the stream delivered (0 for a new stream); `None` while another
+    /// holder's lease runs.
+    pub async fn claim_audit_stream(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        on_backend!(self, pools => pools.claim_audit_stream(name, holder, now, lease_ms).await)
+    }
+
+    /// Records that the stream delivered every event up to `last_event_id`; false when `holder`
+    /// no longer holds the stream (nothing is written then).
+    pub async fn advance_audit_stream(
+        &self,
+        name: &str,
+        holder: &str,
+        last_event_id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, pools => pools.advance_audit_stream(name, holder, last_event_id, now).await)
+    }
+
+    /// Gives up `holder`'s lease on a stream (at shutdown), so another Sesame takes it at once.
+    pub async fn release_audit_stream(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        on_backend!(self, pools => pools.release_audit_stream(name, holder).await)
+    }
+
+    /// Every stream and the id of the last event it delivered.
+    pub async fn audit_stream_cursors(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        on_backend!(self, pools => pools.audit_stream_cursors().await)
     }
 
     // The directory.

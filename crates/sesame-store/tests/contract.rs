@@ -3,6 +3,8 @@
 //! names an admin URL such as `postgres://postgres@127.0.0.1:5433/postgres`. Without it the
 //! PostgreSQL runs print a note and pass, except in CI (env `CI` set), where they fail.
 
+#[path = "contract/chain.rs"]
+mod chain;
 #[path = "contract/fixtures.rs"]
 mod fixtures;
 #[path = "contract/jobs.rs"]
@@ -109,6 +111,11 @@ contract!(
     jobs::concurrent_claims_never_share_a_job,
     scim::a_directory_change_writes_entries_records_and_audit_together,
     provisioning::provisioning_work_is_ordered_per_request_beside_its_notices,
+    chain::every_write_extends_one_chain,
+    chain::concurrent_writers_keep_the_chain_linear,
+    chain::the_append_only_guards_are_checked_and_restored,
+    chain::rows_from_before_the_chain_are_chained_once,
+    chain::checkpoints_and_stream_cursors,
 );
 
 #[tokio::test]

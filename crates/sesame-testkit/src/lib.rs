@@ -186,11 +186,22 @@ impl TestApp {
             }
         };
         let fixtures = fixtures();
-        let config_text = format!(
+        let mut config_text = format!(
             "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://sesame.test\"\n[database]\nurl = {url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n",
             fixtures.join("flows").display().to_string(),
             fixtures.join("directory.yaml").display().to_string(),
         ) + extra_config;
+        if !extra_config.contains("[audit]") {
+            // The audit signing key in the test's own directory (with PostgreSQL it would
+            // otherwise go to ./sesame-data).
+            config_text.push_str(&format!(
+                "\n[audit]\nsigning_key_file = {:?}\n",
+                dir.path()
+                    .join("audit-signing-key.pem")
+                    .display()
+                    .to_string()
+            ));
+        }
         let config: Config = toml::from_str(&config_text).expect("test config");
         // A fixed start time makes timestamps in failures readable: 2026-01-05T09:00:00Z, a Monday.
         let clock = Arc::new(ManualClock::new(Timestamp(1_767_603_600_000)));

@@ -141,12 +141,17 @@ impl SlackLoadWorkspace {
     /// configures it), and `database_url`.
     pub fn config_toml(&self, database_url: &str, slack: &FakeSlack) -> String {
         format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://sesame.test\"\n[database]\nurl = {database_url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n[log]\nlevel = \"error\"\n[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = false\n",
+            "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://sesame.test\"\n[database]\nurl = {database_url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n[log]\nlevel = \"error\"\n[slack]\nbot_token = {:?}\nsigning_secret = {:?}\napi_url = {:?}\npace_calls = false\n[audit]\nsigning_key_file = {:?}\n",
             self.flows_dir.display().to_string(),
             self.directory_file.display().to_string(),
             slack.bot_token(),
             SIGNING_SECRET,
             slack.base_url(),
+            self._dir
+                .path()
+                .join("audit-signing-key.pem")
+                .display()
+                .to_string(),
         )
     }
 }

@@ -48,10 +48,12 @@ fn main() {
 
 fn bench(label: &str, database_url: &str, lifecycles: usize, concurrency: usize) {
     let fixtures = sesame_testkit::fixtures();
+    let key_dir = tempfile::tempdir().expect("temp dir");
     let config: Config = toml::from_str(&format!(
-        "[database]\nurl = {database_url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n[log]\nlevel = \"error\"\n",
+        "[database]\nurl = {database_url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n[log]\nlevel = \"error\"\n[audit]\nsigning_key_file = {:?}\n",
         fixtures.join("flows").display().to_string(),
         fixtures.join("directory.yaml").display().to_string(),
+        key_dir.path().join("audit-signing-key.pem").display().to_string(),
     ))
     .expect("config");
     // The server gets its own runtime and threads, like a separate process would.

@@ -24,6 +24,8 @@ pub struct Application {
     run_dispatcher: bool,
     /// The Slack Socket Mode connection, when configured.
     socket_mode: Option<crate::slack::SocketModeTask>,
+    /// The audit trail's signing key, checkpoint policy and streams.
+    audit: crate::audit::AuditParts,
 }
 
 /// The configured connectors as the application holds them: by name, with the secrets that sign
@@ -190,6 +192,8 @@ impl Application {
                 config.matcher.model_name
             ));
         }
+        // Before anything is written: are the audit trail's triggers as Sesame made them?
+        let audit = crate::audit::AuditParts::build(config, &app, &mut summary).await?;
         if let (Some(file), Some(path)) = (directory_file, &config.directory.file) {
             let (users, groups) = (file.users.len(), file.groups.len());
             app.seed_directory(file).await?;
@@ -235,6 +239,7 @@ impl Application {
             summary,
             run_dispatcher: true,
             socket_mode,
+            audit,
         })
     }
 
@@ -259,6 +264,25 @@ impl Application {
             tokio::spawn(async move { app.run_dispatcher(worker, shutdown).await })
         });
         let socket_mode = self.socket_mode.map(|task| task.spawn(shutdown.clone()));
+        // The audit tasks stop last, once nothing else writes: the streams deliver and the last
+        // checkpoint signs everything committed before the stop.
+        let (stop_audit, audit_stopped) = watch::channel(false);
+        let mut audit_tasks = Vec::new();
+        {
+            let app = self.app.clone();
+            let (signer, policy) = (self.audit.signer.clone(), self.audit.policy);
+            let stopped = audit_stopped.clone();
+            audit_tasks.push(tokio::spawn(async move {
+                app.run_audit_checkpoints(signer, policy, stopped).await
+            }));
+        }
+        for sink in self.audit.sinks {
+            let app = self.app.clone();
+            let stopped = audit_stopped.clone();
+            audit_tasks.push(tokio::spawn(async move {
+                app.run_audit_stream(sink, stopped).await
+            }));
+        }
         let mut http_shutdown = shutdown.clone();
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
@@ -271,6 +295,10 @@ impl Application {
         }
         if let Some(socket_mode) = socket_mode {
             socket_mode.await.context("the Slack connection panicked")?;
+        }
+        let _ = stop_audit.send(true);
+        for task in audit_tasks {
+            task.await.context("an audit task panicked")?;
         }
         self.app.close().await;
         Ok(())

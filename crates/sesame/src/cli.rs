@@ -1,5 +1,5 @@
-//! The command line: `serve`, `check`, `migrate`, `token`, `flows explain`, `config example` and
-//! `openapi`.
+//! The command line: `serve`, `check`, `migrate`, `token`, `flows explain`, `audit`, `config
+//! example` and `openapi`.
 
 use crate::application::{
     load_catalog, load_directory_file, load_vocabulary, open_store, Application,
@@ -69,6 +69,11 @@ enum Command {
     Identities {
         #[command(subcommand)]
         command: IdentitiesCommand,
+    },
+    /// The audit trail as evidence: verify it, print the public key, export it.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit::AuditCommand,
     },
 }
 
@@ -184,6 +189,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::portal::offer_link(&config, &app, &platform, &account).await
             }
             Command::Teams { command } => crate::teams_package::run(&config, command),
+            Command::Audit { command } => crate::audit::run(&config, command).await,
             Command::Config { .. } | Command::Openapi | Command::Match(_) => Ok(ExitCode::SUCCESS),
         }
     })
@@ -194,46 +200,85 @@ async fn serve(config: Config, source: config::Source) -> anyhow::Result<ExitCod
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let application = Application::build(&config, listener, Arc::new(SystemClock)).await?;
-    match source {
-        config::Source::EmbeddedDefault => {
-            println!("sesame: no --config given; running the embedded default")
+    // Listening for SIGTERM and Ctrl-C before saying where Sesame listens: a service manager (or a
+    // test) may stop it as soon as it has said so.
+    let signals = Signals::listen()?;
+    // With the audit trail streamed to standard output, Sesame's own lines go to standard error.
+    let say = |line: &str| {
+        if config.audit.streams_to_stdout() {
+            eprintln!("sesame: {line}");
+        } else {
+            println!("sesame: {line}");
         }
-        config::Source::File(path) => println!("sesame: configuration from {}", path.display()),
+    };
+    match source {
+        config::Source::EmbeddedDefault => say("no --config given; running the embedded default"),
+        config::Source::File(path) => say(&format!("configuration from {}", path.display())),
     }
     for line in &application.summary {
-        println!("sesame: {line}");
+        say(line);
     }
-    println!("sesame: create an API token with `sesame token create --user <id>`; stop with Ctrl-C or SIGTERM");
+    say("create an API token with `sesame token create --user <id>`; stop with Ctrl-C or SIGTERM");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.wait().await;
         tracing::info!("shutting down: finishing in-flight work");
         let _ = stop.send(true);
     });
     application.run(stopped).await?;
-    println!("sesame: stopped cleanly");
+    say("stopped cleanly");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and Ctrl-C, listened for from the moment this is made.
+struct Signals {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            match (self.term, self.interrupt) {
+                (Some(mut term), Some(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                (Some(mut term), None) => {
+                    term.recv().await;
+                }
+                (None, Some(mut interrupt)) => {
+                    interrupt.recv().await;
+                }
+                (None, None) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -346,6 +391,21 @@ fn dangling_references(flow: &sesame_core::Flow, directory: &Directory) -> Vec<S
         }
     }
     out
+}
+
+/// The application over the configured database, without flows or roles and without loading the
+/// directory file: for commands that only read (and must not add to the audit trail).
+pub(crate) async fn open_bare_app(config: &Config) -> anyhow::Result<App> {
+    let store = open_store(config).await?;
+    Ok(App::new(AppParts {
+        store,
+        catalog: Catalog::default(),
+        clock: Arc::new(SystemClock),
+        roles: Roles::default(),
+        notifiers: Vec::new(),
+        connectors: Default::default(),
+    })
+    .await?)
 }
 
 async fn open_app(config: &Config) -> anyhow::Result<App> {

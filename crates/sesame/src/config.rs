@@ -43,6 +43,9 @@ pub struct Config {
     /// Provisioning connectors by name, referred to by flows (docs/connectors.md).
     #[serde(default)]
     pub connectors: std::collections::BTreeMap<String, sesame_connectors::ConnectorSettings>,
+    /// The audit trail as evidence: its signing key, checkpoints and streams (docs/operations.md).
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
 }
 
 /// SCIM provisioning under `/scim/v2` (docs/scim.md): on when `token` is set. Identity providers

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod application;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connectors;

@@ -1,5 +1,5 @@
-//! The `sesame` binary as people run it: `check`, `flows explain`, `token create`, and `serve`
-//! surviving kill -9 and stopping cleanly on SIGTERM.
+//! The `sesame` binary as people run it: `check`, `flows explain`, `token create`, `audit`, and
+//! `serve` surviving kill -9 and stopping cleanly on SIGTERM.
 
 use serde_json::json;
 use std::io::{BufRead, BufReader};
@@ -132,6 +132,8 @@ fn explain_says_who_approves_and_why_without_storing_anything() {
 struct Server {
     child: Child,
     url: String,
+    /// What it printed before it listened.
+    summary: Vec<String>,
 }
 
 fn start_server(config: &Path) -> Server {
@@ -145,6 +147,7 @@ fn start_server(config: &Path) -> Server {
         .expect("start sesame serve");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let mut summary = Vec::new();
     let url = loop {
         let line = lines
             .next()
@@ -153,10 +156,27 @@ fn start_server(config: &Path) -> Server {
         if let Some(rest) = line.strip_prefix("sesame: listening on ") {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
+        summary.push(line);
     };
     // Keep reading so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
+    Server {
+        child,
+        url,
+        summary,
+    }
+}
+
+/// Stops the server as a service manager does (SIGTERM) and checks that it stopped cleanly.
+fn stop_server(mut server: Server) {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "sesame exits 0 on SIGTERM, got {exit:?}");
 }
 
 fn token(config: &Path, user: &str) -> String {
@@ -463,4 +483,211 @@ fn check_refuses_a_flow_whose_connector_is_not_configured_or_refuses_its_setting
     );
     let out = sesame(&write_config(&hook("\"group\"")), &["check"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A config for the audit trail's story: the test kit's fixtures on `database_url`, the signing key
+/// and a stream file in `dir`.
+fn audit_config(dir: &Path, database_url: &str) -> PathBuf {
+    let fixtures = sesame_testkit::fixtures();
+    let path = dir.join("sesame.toml");
+    let toml = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = {database_url:?}\n[flows]\ndir = {:?}\n[directory]\nfile = {:?}\n[log]\nlevel = \"warn\"\n[audit]\nsigning_key_file = {:?}\nstream_file = {:?}\n",
+        fixtures.join("flows").display().to_string(),
+        fixtures.join("directory.yaml").display().to_string(),
+        dir.join("keys/audit.pem").display().to_string(),
+        dir.join("audit.jsonl").display().to_string(),
+    );
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// `sesame audit public-key`, `verify` and `export`, the stream file, and `serve` recreating
+/// dropped triggers loudly, on one database.
+fn audit_story(database_url: &str, dir: &Path) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = audit_config(dir, database_url);
+    let out = sesame(&config, &["audit", "public-key"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("there is no audit signing key"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The first start makes the key and says so; a request and a clean stop follow.
+    let alice = token(&config, "alice");
+    let server = start_server(&config);
+    assert!(
+        server
+            .summary
+            .iter()
+            .any(|l| l.contains("generated a new audit signing key") && l.contains("ed25519:")),
+        "{:?}",
+        server.summary
+    );
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/requests", server.url))
+            .bearer_auth(&alice)
+            .json(&json!({ "flow": "badge", "answers": { "floor": "1" }, "justification": "new desk" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    });
+    stop_server(server);
+
+    let out = sesame(&config, &["audit", "public-key"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let public_key = text(&out.stdout).trim().to_owned();
+    assert!(public_key.starts_with("ed25519:"), "{public_key}");
+
+    let out = sesame(&config, &["audit", "verify"]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(report.contains("ok: the audit trail is whole"), "{report}");
+    assert!(
+        report.contains("signed checkpoint(s) hold") && report.contains("0 event(s) after it"),
+        "the clean stop signed everything: {report}"
+    );
+    let out = sesame(&config, &["audit", "verify", "--public-key", &public_key]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+
+    // Export: everything, the rest after an id, from a time on; the stream file has it all.
+    let out = sesame(&config, &["audit", "export"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all = json_lines(&text(&out.stdout));
+    let ids: Vec<i64> = all.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as i64).collect::<Vec<_>>());
+    let submitted = all
+        .iter()
+        .find(|e| e["kind"] == "submitted")
+        .expect("the request's submission");
+    assert_eq!(submitted["detail"]["justification"], "new desk");
+    assert_eq!(submitted["detail"]["answers"]["floor"], "1");
+    assert!(submitted["at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(submitted["hash"].as_str().unwrap().len(), 64);
+    let streamed = json_lines(&std::fs::read_to_string(dir.join("audit.jsonl")).unwrap());
+    assert_eq!(streamed, all, "the stream file holds every event, once");
+    let out = sesame(&config, &["audit", "export", "--since", "3"]);
+    assert_eq!(json_lines(&text(&out.stdout)), all[3..]);
+    let out = sesame(
+        &config,
+        &[
+            "audit",
+            "export",
+            "--since",
+            submitted["at"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        json_lines(&text(&out.stdout))[0]["id"],
+        all.iter().find(|e| e["at"] == submitted["at"]).unwrap()["id"]
+    );
+    let out = sesame(&config, &["audit", "export", "--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // Another key does not vouch for these checkpoints.
+    let other = dir.join("other.pem");
+    let other_config = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("keys/audit.pem", "other.pem");
+    let other_config_path = dir.join("other.toml");
+    std::fs::write(&other_config_path, other_config).unwrap();
+    std::fs::write(
+        &other,
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIM2Nc0a/wQxLkdFssH052HalStW24Hm3465MIeFtXrkA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let out = sesame(&other_config_path, &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("BROKEN: checkpoint 1 (covering event"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Someone with database access drops a trigger and rewrites who filed the request.
+    runtime.block_on(async {
+        let store = sesame_store::Store::connect(database_url).await.unwrap();
+        let drop = match store.backend() {
+            sesame_store::Backend::Sqlite => "DROP TRIGGER audit_refuses_update",
+            sesame_store::Backend::Postgres => {
+                "DROP TRIGGER audit_refuses_update_and_delete ON audit"
+            }
+        };
+        store.execute_raw_for_tests(drop).await.unwrap();
+        store
+            .execute_raw_for_tests(&format!(
+                "UPDATE audit SET actor = 'mallory' WHERE id = {}",
+                submitted["id"]
+            ))
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let out = sesame(&config, &["audit", "verify"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("append-only is missing"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "BROKEN: event {} (request #{}, {}): it was changed after it was written",
+            submitted["id"],
+            submitted["request"],
+            submitted["at"].as_str().unwrap()
+        )),
+        "{report}"
+    );
+
+    // The next start recreates the trigger, says so, and records it; the edit stays visible.
+    let server = start_server(&config);
+    assert!(
+        server
+            .summary
+            .iter()
+            .any(|l| l.contains("WARNING: the audit trail's append-only triggers")),
+        "{:?}",
+        server.summary
+    );
+    stop_server(server);
+    let out = sesame(&config, &["audit", "export"]);
+    assert!(json_lines(&text(&out.stdout))
+        .iter()
+        .any(|e| e["kind"] == "audit_guards_restored"));
+    let out = sesame(&config, &["audit", "verify"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(!report.contains("is missing"), "{report}");
+    assert!(
+        report.contains("it was changed after it was written"),
+        "{report}"
+    );
+}
+
+#[test]
+fn audit_verify_public_key_export_and_streams_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("data/sesame.db").display());
+    audit_story(&url, dir.path());
+}
+
+#[test]
+fn audit_verify_public_key_export_and_streams_on_postgres() {
+    let Some(admin) = sesame_testkit::postgres_admin_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(sesame_store::create_test_database(&admin))
+        .unwrap();
+    drop(runtime);
+    let dir = tempfile::tempdir().unwrap();
+    audit_story(&url, dir.path());
 }

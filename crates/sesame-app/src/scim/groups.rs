@@ -3,8 +3,9 @@
 
 use super::{
     audit, member_value, pending_members, record, shown_record, ScimCaller, ScimGroup,
-    ScimGroupFields, PENDING_MEMBERS,
+    ScimGroupFields, PENDING_MEMBERS, SCIM_ACTOR,
 };
+use crate::directory::source;
 use crate::{App, AppError};
 use serde_json::json;
 use sesame_core::{Group, GroupId, UserId};
@@ -189,12 +190,22 @@ impl App {
         let added: Vec<&UserId> = members.difference(&current.members).collect();
         let removed: Vec<&UserId> = current.members.difference(&members).collect();
         let waiting: Vec<&str> = pending.iter().filter_map(member_value).collect();
-        let change = DirectoryChange {
-            audit: vec![audit(
+        let mut events = vec![audit(
+            now,
+            kind,
+            json!({ "group": group.id, "name": group.name, "added": added, "removed": removed, "pending": waiting }),
+        )];
+        for user in &users {
+            events.extend(self.role_changes(
                 now,
-                kind,
-                json!({ "group": group.id, "name": group.name, "added": added, "removed": removed, "pending": waiting }),
-            )],
+                SCIM_ACTOR,
+                source::SCIM,
+                directory.user(&user.id),
+                user,
+            ));
+        }
+        let change = DirectoryChange {
+            audit: events,
             users,
             groups: vec![group.clone()],
             scim: vec![record.clone()],

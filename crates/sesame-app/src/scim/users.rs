@@ -2,12 +2,13 @@
 
 use super::{
     audit, is_placeholder_email, member_value, pending_members, placeholder_email, record,
-    shown_record, user_name, ScimCaller, ScimUser, ScimUserFields, PENDING_MEMBERS,
+    shown_record, user_name, ScimCaller, ScimUser, ScimUserFields, PENDING_MEMBERS, SCIM_ACTOR,
 };
+use crate::directory::{source, user_change};
 use crate::{App, AppError};
 use serde_json::json;
 use sesame_core::{GroupId, User, UserId};
-use sesame_store::{DirectoryChange, ScimKind};
+use sesame_store::{DirectoryChange, ScimKind, ScimRecord};
 
 impl App {
     /// Every user the provider may see (all of the directory except those it deleted), by id.
@@ -89,19 +90,15 @@ impl App {
             email: email.map_or_else(|| placeholder_email(&id), str::to_owned),
             display_name: fields.display_name.clone(),
             manager: fields.manager.clone(),
-            groups: previous.map(|p| p.groups).unwrap_or_default(),
+            groups: previous
+                .as_ref()
+                .map(|p| p.groups.clone())
+                .unwrap_or_default(),
             chat: Default::default(),
             active: fields.active,
         };
         self.check_scim_user(&user, &directory)?;
-        let mut change = DirectoryChange {
-            audit: vec![audit(
-                now,
-                "user_provisioned",
-                json!({ "user": id, "active": user.active, "external_id": record.external_id }),
-            )],
-            ..DirectoryChange::default()
-        };
+        let mut change = DirectoryChange::default();
         // Memberships that waited for this person.
         for mut group in self.scim_records(ScimKind::Group).await?.into_values() {
             let Some(gid) = GroupId::new(group.id.as_str())
@@ -127,6 +124,13 @@ impl App {
             ));
             change.scim.push(group);
         }
+        let mut events = vec![audit(
+            now,
+            "user_provisioned",
+            user_detail(previous.as_ref(), &user, &record),
+        )];
+        events.extend(self.role_changes(now, SCIM_ACTOR, source::SCIM, previous.as_ref(), &user));
+        change.audit.splice(0..0, events);
         change.users.push(user.clone());
         change.scim.push(record.clone());
         self.store().apply_directory_change(&change).await?;
@@ -237,18 +241,20 @@ impl App {
         self.check_user_name(&fields.user_name, &user.id).await?;
         self.check_scim_user(&user, &self.directory())?;
         let departs = current.user.active && !user.active;
+        let mut events = vec![audit(
+            now,
+            if departs {
+                "user_deactivated"
+            } else {
+                "user_provisioned"
+            },
+            user_detail(Some(&current.user), &user, &record),
+        )];
+        events.extend(self.role_changes(now, SCIM_ACTOR, source::SCIM, Some(&current.user), &user));
         let change = DirectoryChange {
             users: vec![user.clone()],
             scim: vec![record.clone()],
-            audit: vec![audit(
-                now,
-                if departs {
-                    "user_deactivated"
-                } else {
-                    "user_provisioned"
-                },
-                json!({ "user": user.id, "active": user.active, "external_id": record.external_id }),
-            )],
+            audit: events,
             ..DirectoryChange::default()
         };
         self.store().apply_directory_change(&change).await?;
@@ -273,7 +279,11 @@ impl App {
         let change = DirectoryChange {
             users: vec![user.clone()],
             scim: vec![record],
-            audit: vec![audit(now, "user_deleted", json!({ "user": user.id }))],
+            audit: vec![audit(
+                now,
+                "user_deleted",
+                user_change(source::SCIM, Some(&current.user), &user),
+            )],
             ..DirectoryChange::default()
         };
         self.store().apply_directory_change(&change).await?;
@@ -283,4 +293,14 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// A provisioned person's change as the trail records it: before and after, and the provider's
+/// `externalId`.
+fn user_detail(before: Option<&User>, after: &User, record: &ScimRecord) -> serde_json::Value {
+    let mut detail = user_change(source::SCIM, before, after);
+    if let serde_json::Value::Object(map) = &mut detail {
+        map.insert(String::from("external_id"), json!(record.external_id));
+    }
+    detail
 }

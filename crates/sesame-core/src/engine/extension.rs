@@ -98,12 +98,8 @@ pub fn extend(
     );
     request.extends = Some(original.number);
     let detail = json!({
-        "flow": flow.id,
-        "requester": original.requester,
-        "on_behalf": filer != original.requester,
-        "duration": duration.to_string(),
         "extends": original.number,
-        "current_end": until,
+        "current_end": until.to_rfc3339(),
     });
     file(request, flow, actor, directory, now, detail)
 }
@@ -159,7 +155,12 @@ pub(super) fn extend_access(
     change.request.extended_by.push(extension);
     change.system_event(
         "access_extended",
-        json!({ "extension": extension, "from": until, "until": new_until, "by": by.to_string() }),
+        json!({
+            "extension": extension,
+            "from": until.to_rfc3339(),
+            "until": new_until.to_rfc3339(),
+            "by": by.to_string(),
+        }),
     );
     Ok(())
 }
@@ -180,7 +181,7 @@ pub(super) fn applied(
     change.request.state = State::Fulfilled;
     change.system_event(
         "extension_applied",
-        json!({ "extends": original, "until": until, "answer": answer }),
+        json!({ "extends": original, "until": until.to_rfc3339(), "answer": answer }),
     );
     Ok(())
 }

@@ -132,7 +132,12 @@ fn granted(
     let until = change.start_access();
     change.system_event(
         "access_granted",
-        json!({ "connector": name, "answer": answer, "until": until, "reference": reference }),
+        json!({
+            "connector": name,
+            "answer": answer,
+            "until": until.map(Timestamp::to_rfc3339),
+            "reference": reference,
+        }),
     );
     Ok(())
 }

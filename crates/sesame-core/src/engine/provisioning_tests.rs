@@ -98,6 +98,7 @@ fn a_grant_makes_access_active_with_its_timers_and_names_the_connector() {
     assert_eq!(t.audit[0].actor, "sesame");
     assert_eq!(t.audit[0].detail["connector"], "corp-ldap");
     assert_eq!(t.audit[0].detail["answer"], "granted");
+    assert_eq!(t.audit[0].detail["until"], until.to_rfc3339());
     assert!(t.timers.contains(&Timer {
         at: until,
         kind: TimerKind::AccessExpiry
@@ -315,6 +316,23 @@ fn an_extension_goes_through_approval_and_then_moves_the_original_end() {
     assert_eq!(extension.extends, Some(active.number));
     assert_eq!(extension.state, State::PendingApproval { step: 0 });
     assert_eq!(extension.justification.as_deref(), Some("still on call"));
+    let submitted = &filed.audit[0].detail;
+    assert_eq!(
+        (
+            &submitted["extends"],
+            &submitted["current_end"],
+            &submitted["justification"],
+            &submitted["duration"],
+            &submitted["flow_name"],
+        ),
+        (
+            &serde_json::json!(active.number),
+            &serde_json::json!(at_hour(2 + 24).to_rfc3339()),
+            &serde_json::json!("still on call"),
+            &serde_json::json!("2d"),
+            &serde_json::json!(vpn.name),
+        )
+    );
     let approve = Command::Approve {
         step: None,
         comment: None,
@@ -355,6 +373,17 @@ fn an_extension_goes_through_approval_and_then_moves_the_original_end() {
         kind: TimerKind::AccessEndingSoon { until }
     }));
     assert_eq!(kinds(&moved), ["access_extended"]);
+    assert_eq!(
+        (
+            &moved.audit[0].detail["from"],
+            &moved.audit[0].detail["until"]
+        ),
+        (
+            &serde_json::json!(at_hour(2 + 24).to_rfc3339()),
+            &serde_json::json!(until.to_rfc3339())
+        ),
+        "times in the trail are RFC 3339"
+    );
     // Applying it twice does nothing more; the old expiry only looks again at the new end.
     assert!(matches!(
         run(
@@ -398,6 +427,7 @@ fn an_extension_goes_through_approval_and_then_moves_the_original_end() {
     .expect("applied");
     assert_eq!(applied.request.state, State::Fulfilled);
     assert_eq!(kinds(&applied), ["extension_applied"]);
+    assert_eq!(applied.audit[0].detail["until"], until.to_rfc3339());
     assert!(matches!(
         run(
             &applied.request,

@@ -139,8 +139,20 @@ fn the_full_lifecycle_emits_the_right_events_notices_and_timers() {
     assert_eq!(r.steps[1].status, StepStatus::Waiting);
     assert_eq!(kinds(&t), ["submitted", "step_started"]);
     assert_eq!(t.audit[0].actor, "rita");
-    assert_eq!(t.audit[0].detail["on_behalf"], false);
-    assert_eq!(t.audit[0].detail["duration"], "60d");
+    // The trail alone shows what was asked for, for whom, and why.
+    assert_eq!(
+        t.audit[0].detail,
+        serde_json::json!({
+            "flow": "carpark",
+            "flow_name": "Carpark access",
+            "requester": "rita",
+            "submitted_by": "rita",
+            "on_behalf": false,
+            "answers": { "plate": "AB12 CDE" },
+            "justification": null,
+            "duration": "60d",
+        })
+    );
     assert_eq!(t.audit[1].actor, "sesame");
     assert_eq!(
         t.notices,
@@ -267,6 +279,11 @@ fn the_full_lifecycle_emits_the_right_events_notices_and_timers() {
     );
     assert_eq!(kinds(&t), ["access_granted"]);
     assert_eq!(
+        t.audit[0].detail["until"],
+        until.to_rfc3339(),
+        "times are RFC 3339"
+    );
+    assert_eq!(
         t.notices,
         [Notice::FulfilmentDecided, Notice::RequestUpdated]
     );
@@ -301,6 +318,7 @@ fn the_full_lifecycle_emits_the_right_events_notices_and_timers() {
     assert_eq!(warned.request.state, State::Active { until });
     assert_eq!(warned.notices, [Notice::AccessEndingSoon]);
     assert_eq!(kinds(&warned), ["access_ending_soon"]);
+    assert_eq!(warned.audit[0].detail["until"], until.to_rfc3339());
     let stale = run(
         &t.request,
         Command::Fire(TimerKind::AccessEndingSoon { until: at_hour(1) }),
@@ -339,6 +357,7 @@ fn the_full_lifecycle_emits_the_right_events_notices_and_timers() {
     assert_eq!(t.request.state, State::Expired);
     assert_eq!(t.request.updated_at, until);
     assert_eq!(kinds(&t), ["expired"]);
+    assert_eq!(t.audit[0].detail["until"], until.to_rfc3339());
     assert_eq!(t.audit[0].actor, "sesame");
     assert_eq!(
         t.notices,

@@ -1,7 +1,8 @@
 //! The PostgreSQL backend: one pool. Several Sesame replicas may share the database; job claims use
 //! `FOR UPDATE SKIP LOCKED` so that they never hand one job to two workers.
 
-use crate::audit::{AuditFilter, AuditRecord, AuditRow, EncodedAudit};
+use crate::audit::{AuditFilter, AuditRecord, AuditRow, ChainedRow, EncodedAudit};
+use crate::chain::{Appender, ChainHead, ChainedEvent, Checkpoint, Linked, NewCheckpoint};
 use crate::directory::{decode_group, decode_user, encode_group, encode_user};
 use crate::error::{db, is_foreign_key_violation, migrate_error, StoreError};
 use crate::jobs::{
@@ -39,6 +40,171 @@ macro_rules! claim_lock {
     () => {
         " FOR UPDATE OF j SKIP LOCKED"
     };
+}
+
+/// The chain's head is locked until the transaction ends: replicas append one after the other.
+macro_rules! head_lock {
+    () => {
+        " FOR UPDATE"
+    };
+}
+
+/// Locks the chain's head and reads the largest audit id used (rows written around Sesame take ids
+/// too): the next event's id is one more. Two statements, because in READ COMMITTED a statement
+/// that waited for the lock still reads the rest of the database as it was when it started.
+async fn lock_chain_head(conn: &mut sqlx::PgConnection) -> Result<Appender, StoreError> {
+    let (event_id, hash, count): (i64, String, i64) = sqlx::query_as(
+        "SELECT last_id, last_hash, count FROM audit_head WHERE singleton = 1 FOR UPDATE",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let max_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit")
+        .fetch_one(conn)
+        .await
+        .map_err(db)?;
+    Ok(Appender::new(
+        &ChainHead {
+            event_id,
+            hash,
+            count,
+        },
+        max_id,
+    ))
+}
+
+/// The functions the append-only triggers run, by name, with their bodies.
+const GUARD_FUNCTIONS: [(&str, &str); 2] = [
+    (
+        "sesame_audit_is_append_only",
+        "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END;",
+    ),
+    (
+        "sesame_audit_requires_hash",
+        "BEGIN RAISE EXCEPTION 'audit rows are written by Sesame, with their chain hash'; END;",
+    ),
+];
+
+/// The triggers that keep the audit trail append-only, by table and name, as
+/// `pg_get_triggerdef` shows them (without the table's schema); each is also its own definition.
+const GUARDS: [(&str, &str, &str); 5] = [
+    (
+        "audit",
+        "audit_refuses_update_and_delete",
+        "CREATE TRIGGER audit_refuses_update_and_delete BEFORE DELETE OR UPDATE ON audit \
+         FOR EACH ROW EXECUTE FUNCTION sesame_audit_is_append_only()",
+    ),
+    (
+        "audit",
+        "audit_refuses_truncate",
+        "CREATE TRIGGER audit_refuses_truncate BEFORE TRUNCATE ON audit \
+         FOR EACH STATEMENT EXECUTE FUNCTION sesame_audit_is_append_only()",
+    ),
+    (
+        "audit",
+        "audit_refuses_unchained_insert",
+        "CREATE TRIGGER audit_refuses_unchained_insert BEFORE INSERT ON audit \
+         FOR EACH ROW WHEN ((new.hash IS NULL)) EXECUTE FUNCTION sesame_audit_requires_hash()",
+    ),
+    (
+        "audit_checkpoints",
+        "audit_checkpoints_refuse_update_and_delete",
+        "CREATE TRIGGER audit_checkpoints_refuse_update_and_delete BEFORE DELETE OR UPDATE \
+         ON audit_checkpoints FOR EACH ROW EXECUTE FUNCTION sesame_audit_is_append_only()",
+    ),
+    (
+        "audit_checkpoints",
+        "audit_checkpoints_refuse_truncate",
+        "CREATE TRIGGER audit_checkpoints_refuse_truncate BEFORE TRUNCATE ON audit_checkpoints \
+         FOR EACH STATEMENT EXECUTE FUNCTION sesame_audit_is_append_only()",
+    ),
+];
+
+/// Recreates the guards' functions and triggers as defined above.
+async fn restore_guards_in(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    for (name, body) in GUARD_FUNCTIONS {
+        sqlx::raw_sql(&format!(
+            "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ {body} $$"
+        ))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    }
+    for (table, name, sql) in GUARDS {
+        sqlx::raw_sql(&format!("DROP TRIGGER IF EXISTS {name} ON {table}; {sql}"))
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Drops the trigger that refuses UPDATE on the trail, inside the caller's transaction (which
+/// restores it before it commits).
+async fn lift_update_guard_in(conn: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_refuses_update_and_delete ON audit")
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+impl Pools {
+    /// What is wrong with the append-only triggers and their functions: missing, disabled or
+    /// changed ones, in words.
+    pub(crate) async fn audit_guard_problems(&self) -> Result<Vec<String>, StoreError> {
+        let triggers: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT t.tgname::text, t.tgenabled::text, n.nspname::text, pg_get_triggerdef(t.oid) \
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT t.tgisinternal AND n.nspname = current_schema() \
+             AND c.relname IN ('audit', 'audit_checkpoints')",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        let functions: Vec<(String, String)> = sqlx::query_as(
+            "SELECT p.proname::text, p.prosrc FROM pg_proc p \
+             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        let mut problems = Vec::new();
+        for (_, name, sql) in GUARDS {
+            match triggers.iter().find(|t| t.0 == name) {
+                None => problems.push(format!(
+                    "the trigger {name} that keeps the audit trail append-only is missing"
+                )),
+                Some((_, enabled, _, _)) if enabled != "O" && enabled != "A" => {
+                    problems.push(format!(
+                        "the trigger {name} that keeps the audit trail append-only is disabled"
+                    ))
+                }
+                Some((_, _, schema, found))
+                    if normalise_sql(&found.replace(&format!(" ON {schema}."), " ON "))
+                        != normalise_sql(sql) =>
+                {
+                    problems.push(format!(
+                        "the trigger {name} that keeps the audit trail append-only was changed"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, body) in GUARD_FUNCTIONS {
+            match functions.iter().find(|f| f.0 == name) {
+                None => problems.push(format!(
+                    "the function {name} behind the audit trail's triggers is missing"
+                )),
+                Some((_, found)) if normalise_sql(found) != normalise_sql(body) => problems.push(
+                    format!("the function {name} behind the audit trail's triggers was changed"),
+                ),
+                Some(_) => {}
+            }
+        }
+        Ok(problems)
+    }
 }
 
 impl Pools {
@@ -115,6 +281,7 @@ impl Pools {
         effects(number, &encoded, false)
             .execute_each(&mut tx)
             .await?;
+        append_chained(&mut tx, RequestRef::Known(number), &encoded.audit).await?;
         tx.commit().await.map_err(db)?;
         Ok(stored(t, number, 1))
     }
@@ -150,13 +317,15 @@ impl Pools {
             st.next("DELETE FROM jobs WHERE id = ").push_bind(job.0);
         }
         st.execute_each(&mut tx).await?;
+        append_chained(&mut tx, RequestRef::Known(number), &encoded.audit).await?;
         tx.commit().await.map_err(db)?;
         Ok(stored(t, number, version))
     }
 }
 
 /// What accompanies a request's new state: its duty rows (replaced when `replace_duties`), the
-/// people involved (added), the audit rows and the jobs; one statement each, skipped when empty.
+/// people involved (added) and the jobs; one statement each, skipped when empty. The audit rows
+/// follow, last before the commit (`append_chained`).
 fn effects(number: i64, t: &EncodedTransition, replace_duties: bool) -> Statements<'_> {
     let mut st = Statements::new();
     if replace_duties {
@@ -179,12 +348,12 @@ fn effects(number: i64, t: &EncodedTransition, replace_duties: bool) -> Statemen
             // People stay involved from write to write: only newcomers are added.
             .push(" ON CONFLICT DO NOTHING");
     }
-    push_audit(&mut st, RequestRef::Known(number), &t.audit);
     push_jobs(&mut st, number, &t.jobs);
     st
 }
 
 include!("shared/writes.rs");
+include!("shared/chain.rs");
 include!("shared/requests.rs");
 include!("shared/records.rs");
 include!("shared/jobs.rs");

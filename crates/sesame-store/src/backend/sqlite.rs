@@ -15,7 +15,8 @@
 //! transaction survives a process crash or `kill -9`; a power loss or OS crash may lose the last
 //! transactions but never corrupts the database.
 
-use crate::audit::{AuditFilter, AuditRecord, AuditRow, EncodedAudit};
+use crate::audit::{AuditFilter, AuditRecord, AuditRow, ChainedRow, EncodedAudit};
+use crate::chain::{Appender, ChainHead, ChainedEvent, Checkpoint, Linked, NewCheckpoint};
 use crate::directory::{decode_group, decode_user, encode_group, encode_user};
 use crate::error::{
     db, is_check_violation, is_foreign_key_violation, is_unique_violation, migrate_error,
@@ -101,6 +102,124 @@ macro_rules! claim_lock {
     () => {
         ""
     };
+}
+
+/// Nor does the chain's head: a write transaction holds the database's one write lock.
+macro_rules! head_lock {
+    () => {
+        ""
+    };
+}
+
+/// The chain's head and the largest audit id ever used (the table's AUTOINCREMENT counter counts
+/// rows written around Sesame too): the next event's id is one more.
+const HEAD_FOR_APPEND: &str = "SELECT h.last_id, h.last_hash, h.count, \
+     MAX(COALESCE((SELECT MAX(id) FROM audit), 0), \
+         COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0)) \
+     FROM audit_head h WHERE h.singleton = 1";
+
+async fn lock_chain_head(conn: &mut sqlx::SqliteConnection) -> Result<Appender, StoreError> {
+    let (event_id, hash, count, max_id): (i64, String, i64, i64) = sqlx::query_as(HEAD_FOR_APPEND)
+        .fetch_one(conn)
+        .await
+        .map_err(db)?;
+    Ok(Appender::new(
+        &ChainHead {
+            event_id,
+            hash,
+            count,
+        },
+        max_id,
+    ))
+}
+
+/// The triggers that keep the audit trail append-only, as Sesame defines them (compared with
+/// `sqlite_master` with whitespace collapsed).
+const GUARDS: [(&str, &str); 5] = [
+    (
+        "audit_refuses_update",
+        "CREATE TRIGGER audit_refuses_update BEFORE UPDATE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END",
+    ),
+    (
+        "audit_refuses_delete",
+        "CREATE TRIGGER audit_refuses_delete BEFORE DELETE ON audit
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END",
+    ),
+    (
+        "audit_refuses_unchained_insert",
+        "CREATE TRIGGER audit_refuses_unchained_insert BEFORE INSERT ON audit WHEN NEW.hash IS NULL
+BEGIN
+    SELECT RAISE(ABORT, 'audit rows are written by Sesame, with their chain hash');
+END",
+    ),
+    (
+        "audit_checkpoints_refuse_update",
+        "CREATE TRIGGER audit_checkpoints_refuse_update BEFORE UPDATE ON audit_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END",
+    ),
+    (
+        "audit_checkpoints_refuse_delete",
+        "CREATE TRIGGER audit_checkpoints_refuse_delete BEFORE DELETE ON audit_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END",
+    ),
+];
+
+/// Drops and recreates every guard, as defined above.
+async fn restore_guards_in(conn: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+    for (name, sql) in GUARDS {
+        sqlx::raw_sql(&format!("DROP TRIGGER IF EXISTS {name}; {sql};"))
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Drops the trigger that refuses UPDATE on the trail, inside the caller's transaction (which
+/// restores it before it commits).
+async fn lift_update_guard_in(conn: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+    sqlx::raw_sql("DROP TRIGGER IF EXISTS audit_refuses_update")
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+impl Pools {
+    /// What is wrong with the append-only triggers: missing or changed ones, in words.
+    pub(crate) async fn audit_guard_problems(&self) -> Result<Vec<String>, StoreError> {
+        let stored: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+             AND tbl_name IN ('audit', 'audit_checkpoints')",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        let mut problems = Vec::new();
+        for (name, sql) in GUARDS {
+            match stored.iter().find(|(n, _)| n == name) {
+                None => problems.push(format!(
+                    "the trigger {name} that keeps the audit trail append-only is missing"
+                )),
+                Some((_, found)) if normalise_sql(found) != normalise_sql(sql) => {
+                    problems.push(format!(
+                        "the trigger {name} that keeps the audit trail append-only was changed"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(problems)
+    }
 }
 
 impl Pools {
@@ -253,6 +372,7 @@ impl Pools {
 }
 
 include!("shared/writes.rs");
+include!("shared/chain.rs");
 include!("shared/requests.rs");
 include!("shared/records.rs");
 include!("shared/jobs.rs");

@@ -9,16 +9,10 @@ impl Pools {
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let event = EncodedAudit::new(event)?;
-        sqlx::query("INSERT INTO audit (request_number, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(request.map(|n| n.0))
-            .bind(event.at)
-            .bind(event.actor)
-            .bind(event.kind)
-            .bind(event.detail.as_str())
-            .execute(&self.writer)
-            .await
-            .map_err(db)?;
-        Ok(())
+        let request = request.map_or(RequestRef::None, |n| RequestRef::Known(n.0));
+        let mut tx = self.begin_write().await?;
+        append_chained(&mut tx, request, std::slice::from_ref(&event)).await?;
+        tx.commit().await.map_err(db)
     }
 
     pub(crate) async fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
@@ -102,7 +96,7 @@ impl Pools {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        insert_audit_in(&mut tx, RequestRef::None, &event).await?;
+        append_chained(&mut tx, RequestRef::None, std::slice::from_ref(&event)).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -156,7 +150,7 @@ impl Pools {
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
-        insert_audit_in(&mut tx, RequestRef::None, &event).await?;
+        append_chained(&mut tx, RequestRef::None, std::slice::from_ref(&event)).await?;
         tx.commit().await.map_err(db)?;
         Ok(TokenRecord {
             id,
@@ -215,7 +209,7 @@ impl Pools {
             tx.rollback().await.map_err(db)?;
             return Ok(false);
         }
-        insert_audit_in(&mut tx, RequestRef::None, &event).await?;
+        append_chained(&mut tx, RequestRef::None, std::slice::from_ref(&event)).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }

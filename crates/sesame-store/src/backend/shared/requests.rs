@@ -151,13 +151,14 @@ impl Pools {
             at,
         )?;
         let mut st = Statements::new();
-        push_audit(
-            &mut st,
-            RequestRef::Known(number.0),
-            std::slice::from_ref(&event),
-        );
         push_jobs(&mut st, number.0, std::slice::from_ref(&job));
         st.execute_each(&mut tx).await?;
+        append_chained(
+            &mut tx,
+            RequestRef::Known(number.0),
+            std::slice::from_ref(&event),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(Comment {
             id,

@@ -63,9 +63,7 @@ impl Pools {
                 .await
                 .map_err(db)?;
         }
-        for event in &events {
-            insert_audit_in(&mut tx, RequestRef::None, event).await?;
-        }
+        append_chained(&mut tx, RequestRef::None, &events).await?;
         tx.commit().await.map_err(db)
     }
 

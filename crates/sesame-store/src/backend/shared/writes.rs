@@ -1,4 +1,4 @@
-// Multi-row inserts of audit rows and jobs, written once for both backends. This file is
+// Multi-row inserts of jobs, and the statements of a write, written once for both backends. This file is
 // `include!`d into `backend::sqlite` and `backend::postgres`; see `backend/mod.rs`.
 
 /// Which request a statement's rows belong to.
@@ -6,6 +6,15 @@
 enum RequestRef {
     None,
     Known(i64),
+}
+
+impl RequestRef {
+    fn number(self) -> Option<i64> {
+        match self {
+            RequestRef::None => None,
+            RequestRef::Known(number) => Some(number),
+        }
+    }
 }
 
 /// The statements of one write, each built on its own (PostgreSQL prepares one at a time) and run
@@ -37,24 +46,6 @@ impl<'args> Statements<'args> {
     }
 }
 
-fn push_audit<'args>(
-    st: &mut Statements<'args>,
-    request: RequestRef,
-    events: &'args [EncodedAudit],
-) {
-    if events.is_empty() {
-        return;
-    }
-    st.next("INSERT INTO audit (request_number, at, actor, kind, detail) ")
-        .push_values(events, |mut row, event| {
-            push_request_in_row(&mut row, request);
-            row.push_bind(event.at)
-                .push_bind(event.actor.as_str())
-                .push_bind(event.kind.as_str())
-                .push_bind(event.detail.as_str());
-        });
-}
-
 fn push_jobs<'args>(st: &mut Statements<'args>, request: i64, jobs: &'args [NewJob]) {
     if jobs.is_empty() {
         return;
@@ -68,25 +59,4 @@ fn push_jobs<'args>(st: &mut Statements<'args>, request: i64, jobs: &'args [NewJ
                 .push_bind(job.run_at)
                 .push_bind(job.created_at);
         });
-}
-
-/// Appends one audit row inside the caller's transaction.
-async fn insert_audit_in(
-    conn: &mut <DB as sqlx::Database>::Connection,
-    request: RequestRef,
-    event: &EncodedAudit,
-) -> Result<(), StoreError> {
-    let mut st = Statements::new();
-    push_audit(&mut st, request, std::slice::from_ref(event));
-    st.execute_each(conn).await
-}
-
-fn push_request_in_row(
-    row: &mut sqlx::query_builder::Separated<'_, '_, DB, &'static str>,
-    request: RequestRef,
-) {
-    match request {
-        RequestRef::None => row.push_bind(None::<i64>),
-        RequestRef::Known(number) => row.push_bind(number),
-    };
 }

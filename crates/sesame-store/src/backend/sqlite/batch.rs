@@ -13,6 +13,12 @@
 //! Nobody waits for a batch to fill: the task takes one write, adds whatever else is already queued
 //! (up to [`MAX_BATCH`]) and commits. Under light load every batch holds one write.
 //!
+//! The audit chain: the batch reads the chain's end (and the next request number) once, under the
+//! write lock, then numbers and hashes each write's audit events in Rust before running its script,
+//! which also moves the chain's end (`audit_head`). A write that fails is rolled back with its
+//! links and its number, and the next write links to the end as it was. Hashing costs a few
+//! microseconds an event, and the read one statement a batch.
+//!
 //! Failures: a write that fails (a version conflict, a taken client key) is rolled back to its own
 //! savepoint and the batch goes on; its caller alone gets the error. If the transaction itself fails
 //! (BEGIN, COMMIT, a rollback that does not work), every write of the batch fails.
@@ -21,8 +27,8 @@
 //! finishes every batch it starts, so no transaction is left open on the writer connection.
 
 use super::{
-    db, is_check_violation, is_unique_violation, EncodedTransition, JobId, Pool, StoreError,
-    Transaction, DB,
+    db, is_check_violation, is_unique_violation, Appender, ChainHead, EncodedTransition, JobId,
+    Pool, StoreError, Transaction, DB,
 };
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
@@ -36,32 +42,32 @@ const QUEUE: usize = 1024;
 // script; `write_one` binds them in the order they appear. (Numbered `?NNN` parameters look tidier
 // but sqlx mis-binds them when a statement skips lower numbers.)
 
-/// Stores a new request: its columns, then the JSON arrays of its duties, people, audit rows and jobs.
-/// The number is the largest in the table: AUTOINCREMENT numbers exceed every number ever used, and
-/// the script holds the write lock.
+/// Stores a new request: its number (given: see [`BATCH_HEAD`]) and columns, then the JSON arrays of
+/// its duties, people and jobs, then its audit rows with their ids and chain hashes, and the new end
+/// of the chain.
 const CREATE: &str = "\
 SAVEPOINT sesame_write;
-INSERT INTO requests (flow_id, requester, submitted_by, state, created_at, updated_at, access_ends_at, version, client_key, body)
-    VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING number;
+INSERT INTO requests (number, flow_id, requester, submitted_by, state, created_at, updated_at, access_ends_at, version, client_key, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING number;
 INSERT INTO duties (user_id, request_number, duty)
-    SELECT value ->> 0, (SELECT MAX(number) FROM requests), value ->> 1 FROM json_each(?) WHERE true
+    SELECT value ->> 0, ?, value ->> 1 FROM json_each(?) WHERE true
     ON CONFLICT DO NOTHING;
 INSERT INTO request_people (user_id, request_number)
-    SELECT value, (SELECT MAX(number) FROM requests) FROM json_each(?) WHERE true
+    SELECT value, ? FROM json_each(?) WHERE true
     ON CONFLICT DO NOTHING;
-INSERT INTO audit (request_number, at, actor, kind, detail)
-    SELECT (SELECT MAX(number) FROM requests), value ->> 0, value ->> 1, value ->> 2, value ->> 3
-    FROM json_each(?) ORDER BY key;
 INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at)
-    SELECT (SELECT MAX(number) FROM requests),
-           value ->> 0 || (SELECT MAX(number) FROM requests),
-           value ->> 1, value ->> 2, value ->> 3, value ->> 4
+    SELECT ?, value ->> 0 || ?, value ->> 1, value ->> 2, value ->> 3, value ->> 4
     FROM json_each(?) ORDER BY key;
+INSERT INTO audit (id, request_number, at, actor, kind, detail, prev_hash, hash)
+    SELECT value ->> 0, ?, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+    FROM json_each(?) ORDER BY key;
+UPDATE audit_head SET last_id = ?, last_hash = ?, count = count + ? WHERE singleton = 1;
 RELEASE sesame_write;";
 
-/// Stores a change: the new columns, number and expected version, then the duties, people, audit
-/// rows and jobs, and the fired timer job to delete (NULL for none). The insert into
-/// `version_conflicts` fails its CHECK, and so the write, exactly when the UPDATE matched no row.
+/// Stores a change: the new columns, number and expected version, then the duties, people, jobs,
+/// the fired timer job to delete (NULL for none), the audit rows with their ids and chain hashes,
+/// and the new end of the chain. The insert into `version_conflicts` fails its CHECK, and so the
+/// write, exactly when the UPDATE matched no row.
 const SAVE: &str = "\
 SAVEPOINT sesame_write;
 UPDATE requests SET state = ?, updated_at = ?, access_ends_at = ?, body = ?, version = version + 1
@@ -74,23 +80,37 @@ INSERT INTO duties (user_id, request_number, duty)
 INSERT INTO request_people (user_id, request_number)
     SELECT value, ? FROM json_each(?) WHERE true
     ON CONFLICT DO NOTHING;
-INSERT INTO audit (request_number, at, actor, kind, detail)
-    SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY key;
 INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at)
     SELECT ?, value ->> 0 || ?, value ->> 1, value ->> 2, value ->> 3, value ->> 4
     FROM json_each(?) ORDER BY key;
 DELETE FROM jobs WHERE id = ?;
+INSERT INTO audit (id, request_number, at, actor, kind, detail, prev_hash, hash)
+    SELECT value ->> 0, ?, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+    FROM json_each(?) ORDER BY key;
+UPDATE audit_head SET last_id = ?, last_hash = ?, count = count + ? WHERE singleton = 1;
 RELEASE sesame_write;";
+
+/// Read once per batch, under the write lock: the end of the audit chain, the largest audit id and
+/// request number ever used (AUTOINCREMENT's counters included, so that neither is reused). The
+/// batch then numbers its requests and events itself, so that it can hash each event, number
+/// included, before it writes it.
+const BATCH_HEAD: &str = "\
+SELECT h.last_id, h.last_hash, h.count,
+       MAX(COALESCE((SELECT MAX(id) FROM audit), 0),
+           COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit'), 0)),
+       MAX(COALESCE((SELECT MAX(number) FROM requests), 0),
+           COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'requests'), 0))
+FROM audit_head h WHERE h.singleton = 1";
 
 /// Undoes the write that failed, and only it.
 const UNDO: &str = "ROLLBACK TO sesame_write; RELEASE sesame_write;";
 
-/// A transition and the JSON arrays of the rows that accompany it.
+/// A transition and the JSON arrays of the rows that accompany it. The audit rows are encoded by
+/// the batch, which alone knows their ids and links.
 pub(super) struct Rows {
     encoded: EncodedTransition,
     duties: String,
     people: String,
-    audit: String,
     jobs: String,
 }
 
@@ -104,13 +124,6 @@ impl Rows {
                 .collect::<Vec<_>>(),
         );
         let people = Value::from(encoded.people.clone());
-        let audit = Value::from(
-            encoded
-                .audit
-                .iter()
-                .map(|a| json!([a.at, a.actor, a.kind, a.detail]))
-                .collect::<Vec<_>>(),
-        );
         let jobs = Value::from(
             encoded
                 .jobs
@@ -122,7 +135,6 @@ impl Rows {
             encoded,
             duties: duties.to_string(),
             people: people.to_string(),
-            audit: audit.to_string(),
             jobs: jobs.to_string(),
         }
     }
@@ -200,6 +212,13 @@ async fn run(writer: Pool<DB>, mut incoming: mpsc::Receiver<Queued>) {
     }
 }
 
+/// Where the batch is: the end of the audit chain and the next request number.
+#[derive(Clone)]
+struct Position {
+    chain: Appender,
+    next_number: i64,
+}
+
 /// Commits the batch; returns one outcome per write, in order.
 async fn write_batch(writer: &Pool<DB>, batch: &[Queued]) -> Vec<Outcome> {
     let all_fail = |why: String| {
@@ -212,10 +231,28 @@ async fn write_batch(writer: &Pool<DB>, batch: &[Queued]) -> Vec<Outcome> {
         Ok(tx) => tx,
         Err(e) => return all_fail(db(e).to_string()),
     };
+    let head: Result<(i64, String, i64, i64, i64), _> =
+        sqlx::query_as(BATCH_HEAD).fetch_one(&mut *tx).await;
+    let mut position = match head {
+        Ok((event_id, hash, count, max_id, max_number)) => Position {
+            chain: Appender::new(
+                &ChainHead {
+                    event_id,
+                    hash,
+                    count,
+                },
+                max_id,
+            ),
+            next_number: max_number + 1,
+        },
+        Err(e) => return all_fail(format!("cannot read the audit chain: {}", db(e))),
+    };
     let mut outcomes = Vec::with_capacity(batch.len());
     for queued in batch {
-        let outcome = write_one(&mut tx, &queued.write).await;
+        let before = position.clone();
+        let outcome = write_one(&mut tx, &queued.write, &mut position).await;
         if outcome.is_err() {
+            position = before;
             if let Err(e) = sqlx::query(UNDO).execute(&mut *tx).await {
                 // SQLite rolled back the whole transaction (it does on I/O errors and a full disk):
                 // nothing of the batch is left. Dropping `tx` rolls back whatever might be.
@@ -230,11 +267,44 @@ async fn write_batch(writer: &Pool<DB>, batch: &[Queued]) -> Vec<Outcome> {
     }
 }
 
-async fn write_one(tx: &mut Transaction<'static, DB>, write: &Write) -> Outcome {
+/// The write's audit events, numbered and linked after the chain's end, as the JSON array the
+/// scripts unpack.
+fn linked_audit(rows: &Rows, number: i64, chain: &mut Appender) -> String {
+    let events: Vec<Value> = rows
+        .encoded
+        .audit
+        .iter()
+        .map(|event| {
+            let l = chain.link(Some(number), event);
+            json!([
+                l.id,
+                event.at,
+                event.actor,
+                event.kind,
+                event.detail,
+                l.prev_hash,
+                l.hash
+            ])
+        })
+        .collect();
+    Value::from(events).to_string()
+}
+
+async fn write_one(
+    tx: &mut Transaction<'static, DB>,
+    write: &Write,
+    position: &mut Position,
+) -> Outcome {
     let result = match write {
         Write::Create { rows, client_key } => {
             let t = &rows.encoded;
+            let number = position.next_number;
+            position.next_number += 1;
+            let added_before = position.chain.added;
+            let audit = linked_audit(rows, number, &mut position.chain);
+            let chain = &position.chain;
             sqlx::query_scalar::<_, i64>(CREATE)
+                .bind(number)
                 .bind(t.flow_id.as_str())
                 .bind(t.requester.as_str())
                 .bind(t.submitted_by.as_str())
@@ -244,10 +314,18 @@ async fn write_one(tx: &mut Transaction<'static, DB>, write: &Write) -> Outcome 
                 .bind(t.access_ends_at)
                 .bind(client_key.as_deref())
                 .bind(t.body.as_str())
+                .bind(number)
                 .bind(rows.duties.as_str())
+                .bind(number)
                 .bind(rows.people.as_str())
-                .bind(rows.audit.as_str())
+                .bind(number)
+                .bind(number)
                 .bind(rows.jobs.as_str())
+                .bind(number)
+                .bind(audit)
+                .bind(chain.last_id)
+                .bind(chain.last_hash.as_str())
+                .bind(chain.added - added_before)
                 .fetch_all(&mut **tx)
                 .await
         }
@@ -258,6 +336,9 @@ async fn write_one(tx: &mut Transaction<'static, DB>, write: &Write) -> Outcome 
         } => {
             let t = &rows.encoded;
             let number = t.number;
+            let added_before = position.chain.added;
+            let audit = linked_audit(rows, number, &mut position.chain);
+            let chain = &position.chain;
             sqlx::query_scalar::<_, i64>(SAVE)
                 .bind(t.state)
                 .bind(t.updated_at)
@@ -271,11 +352,14 @@ async fn write_one(tx: &mut Transaction<'static, DB>, write: &Write) -> Outcome 
                 .bind(number)
                 .bind(rows.people.as_str())
                 .bind(number)
-                .bind(rows.audit.as_str())
-                .bind(number)
                 .bind(number)
                 .bind(rows.jobs.as_str())
                 .bind(completes_job.map(|j| j.0))
+                .bind(number)
+                .bind(audit)
+                .bind(chain.last_id)
+                .bind(chain.last_hash.as_str())
+                .bind(chain.added - added_before)
                 .fetch_all(&mut **tx)
                 .await
         }
