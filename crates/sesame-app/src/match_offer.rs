@@ -26,11 +26,11 @@ impl MatchOffer {
 }
 
 impl App {
-    /// Matches `typed` against the flows `who` may request (re-ranked by the model when one is
+    /// Matches `typed` against the flows `who` may request (with the model too when one is
     /// configured) and orders them for a picker.
     pub async fn match_offer(&self, who: &Principal, typed: &str) -> MatchOffer {
         let requestable = self.requestable_flows(who);
-        let outcome = self.match_text_reranked(&requestable, typed).await;
+        let outcome = self.match_text_with_model(&requestable, typed).await;
         let mut flows: Vec<Flow> = outcome
             .ranked
             .iter()
