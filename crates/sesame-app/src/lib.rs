@@ -72,8 +72,8 @@ struct Inner {
     recent: requests::RecentRequests,
     /// What people chose after writing free text, for the matcher.
     evidence: RwLock<sesame_core::matcher::Evidence>,
-    /// A model that re-ranks matches, when configured.
-    reranker: RwLock<Option<matching::ModelReranking>>,
+    /// An embeddings model for matching, when configured.
+    match_model: RwLock<Option<matching::ModelMatching>>,
     /// Serialises provisioning (SCIM) changes in this process: each reads, changes and writes.
     scim_lock: tokio::sync::Mutex<()>,
     /// This process, as the holder of job leases.
@@ -115,7 +115,7 @@ impl App {
                 token_cache: tokens::TokenCache::default(),
                 recent: requests::RecentRequests::default(),
                 evidence: RwLock::new(sesame_core::matcher::Evidence::default()),
-                reranker: RwLock::new(None),
+                match_model: RwLock::new(None),
                 scim_lock: tokio::sync::Mutex::new(()),
                 worker: worker::WorkerId::current(),
                 lease_millis: std::sync::atomic::AtomicI64::new(dispatcher::LEASE_MILLIS),
@@ -174,6 +174,7 @@ impl App {
     /// Replaces the flows (after `sesame check` passed on a changed directory, say).
     pub fn replace_catalog(&self, catalog: Catalog) {
         *write_lock(&self.inner.catalog) = Arc::new(catalog);
+        self.prepare_match_model();
     }
 
     pub fn connectors(&self) -> Arc<ConnectorRegistry> {

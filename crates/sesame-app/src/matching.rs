@@ -2,8 +2,8 @@
 
 use crate::requests::Principal;
 use crate::{read_lock, write_lock, App, AppError};
-use sesame_core::matcher::{blend_external, Evidence, MatchOutcome, PastChoice};
-use sesame_core::ports::Reranker;
+use sesame_core::matcher::{Evidence, MatchOutcome, PastChoice};
+use sesame_core::ports::MatchModel;
 use sesame_core::{Flow, FlowId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -26,46 +26,82 @@ impl App {
             .rank_at(text, |id| allowed.contains(id), &evidence, self.now())
     }
 
-    /// [`App::match_text`], re-ranked by the configured model when there is one. The model gets
-    /// at most its timeout; when it fails or is slow, the built-in matcher's answer stands.
-    pub async fn match_text_reranked(&self, requestable: &[Flow], text: &str) -> MatchOutcome {
-        let outcome = self.match_text(requestable, text);
-        let Some(model) = read_lock(&self.inner.reranker).clone() else {
-            return outcome;
+    /// [`App::match_text`] with the configured model as a second retrieval path: it may add
+    /// flows the words do not reach, and the two rankings are fused
+    /// ([`Matcher::rank_with_model`](sesame_core::matcher::Matcher::rank_with_model)). The model
+    /// gets at most its timeout; when it fails or is slow, the built-in matcher's answer stands.
+    pub async fn match_text_with_model(&self, requestable: &[Flow], text: &str) -> MatchOutcome {
+        let Some(model) = read_lock(&self.inner.match_model).clone() else {
+            return self.match_text(requestable, text);
         };
-        if outcome.ranked.is_empty() {
-            return outcome;
+        if requestable.is_empty() || text.trim().is_empty() {
+            return self.match_text(requestable, text);
         }
-        let catalog = self.catalog();
-        let candidates: Vec<_> = outcome
-            .ranked
-            .iter()
-            .filter_map(|s| catalog.get(s.flow.as_str()).cloned())
-            .collect();
-        match tokio::time::timeout(model.timeout, model.reranker.scores(text, &candidates)).await {
-            Ok(Ok(scores)) => blend_external(&outcome, &scores, model.weight),
+        let similarities =
+            tokio::time::timeout(model.timeout, model.model.similarities(text, requestable)).await;
+        match similarities {
+            Ok(Ok(similarities)) => {
+                let allowed: BTreeSet<&FlowId> = requestable.iter().map(|f| &f.id).collect();
+                let catalog = self.catalog();
+                let evidence = read_lock(&self.inner.evidence);
+                catalog.matcher().rank_with_model(
+                    text,
+                    |id| allowed.contains(id),
+                    &evidence,
+                    Some(self.now()),
+                    &similarities,
+                    model.weight,
+                )
+            }
             Ok(Err(problem)) => {
                 tracing::warn!(%problem, "the matching model failed; the built-in matcher answered");
-                outcome
+                self.match_text(requestable, text)
             }
             Err(_) => {
                 tracing::warn!(timeout = ?model.timeout, "the matching model was too slow; the built-in matcher answered");
-                outcome
+                self.match_text(requestable, text)
             }
         }
     }
 
-    /// Lets a model re-rank matches (`[matcher] model_url`).
-    pub fn set_reranker(
+    /// Adds a model to matching (`[matcher] model_url`), and has it embed the catalog now.
+    pub fn set_match_model(
         &self,
-        reranker: Arc<dyn Reranker>,
+        model: Arc<dyn MatchModel>,
         weight: f64,
         timeout: std::time::Duration,
     ) {
-        *write_lock(&self.inner.reranker) = Some(ModelReranking {
-            reranker,
-            weight,
+        *write_lock(&self.inner.match_model) = Some(ModelMatching {
+            model,
+            weight: weight.clamp(0.0, 1.0),
             timeout,
+        });
+        self.prepare_match_model();
+    }
+
+    /// Has the model embed the current catalog in the background (at start and after the
+    /// flows change), so that messages wait for their own embedding only. Failures are logged;
+    /// the flows left out are embedded with the next message.
+    pub(crate) fn prepare_match_model(&self) {
+        let Some(model) = read_lock(&self.inner.match_model).clone() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let flows: Vec<Flow> = self.catalog().flows().cloned().collect();
+        runtime.spawn(async move {
+            let started = std::time::Instant::now();
+            match model.model.prepare(&flows).await {
+                Ok(()) => tracing::info!(
+                    flows = flows.len(),
+                    elapsed = ?started.elapsed(),
+                    "the matching model embedded the catalog"
+                ),
+                Err(problem) => {
+                    tracing::warn!(%problem, "the matching model could not embed the catalog yet")
+                }
+            }
         });
     }
 
@@ -103,8 +139,8 @@ impl App {
 
 /// The configured model and how far to trust it.
 #[derive(Clone)]
-pub(crate) struct ModelReranking {
-    reranker: Arc<dyn Reranker>,
+pub(crate) struct ModelMatching {
+    model: Arc<dyn MatchModel>,
     weight: f64,
     timeout: std::time::Duration,
 }

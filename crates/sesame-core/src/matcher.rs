@@ -17,18 +17,18 @@
 //! - `evidence`: what people chose before for similar messages;
 //! - `reason` and `extract`: the sentence that says why, and the pre-filled answers.
 //!
-//! `rerank` is the seam for an optional external re-ranker; `eval` measures all of this on
-//! labelled messages. See `docs/matching.md`.
+//! `fusion` adds an embeddings model as a second retrieval path (the caller asks the model);
+//! `eval` measures all of this on labelled messages. See `docs/matching.md`.
 
 pub mod eval;
 mod evidence;
 mod extract;
+mod fusion;
 mod fuzzy;
 mod index;
 mod lexicon;
 mod normalize;
 mod reason;
-mod rerank;
 mod score;
 #[cfg(test)]
 mod tests;
@@ -37,7 +37,6 @@ mod words;
 
 pub use evidence::{Evidence, PastChoice};
 pub use extract::Extracted;
-pub use rerank::blend_external;
 pub use vocabulary::{NotARequest, Vocabulary, VocabularyError};
 
 use crate::flow::Flow;
@@ -135,6 +134,86 @@ impl Matcher {
         self.rank_inner(text, &may_request, evidence, Some(now))
     }
 
+    /// Like [`Matcher::rank_at`] (or [`Matcher::rank`] without `now`), with an embeddings
+    /// model's cosine `similarities` between the message and the flows as a second retrieval
+    /// path (`model_weight` between 0 and 1; see `fusion` for how the two are combined and when
+    /// the result is confident). Flows `may_request` refuses are dropped from `similarities`, so
+    /// a model can never put forward a flow the person may not request.
+    pub fn rank_with_model(
+        &self,
+        text: &str,
+        may_request: impl Fn(&FlowId) -> bool,
+        evidence: &Evidence,
+        now: Option<Timestamp>,
+        similarities: &[(FlowId, f64)],
+        model_weight: f64,
+    ) -> MatchOutcome {
+        let lexical = self.lexical(text, &may_request, evidence);
+        let flows = &self.index.flows;
+        let similarities: Vec<(u32, f64)> = similarities
+            .iter()
+            .filter(|(id, _)| may_request(id))
+            .filter_map(|(id, s)| self.index.by_id.get(id).map(|&flow| (flow, *s)))
+            .collect();
+        let fused = fusion::fuse(
+            &self.index,
+            &self.lexicon,
+            &lexical.reading,
+            &lexical.ranked,
+            &similarities,
+            model_weight,
+        );
+        let ranked = fused.ranked;
+        let lexical_confident = lexical.confident();
+        let best = ranked.first();
+        let second = ranked.get(1).map_or(0.0, |r| r.score);
+        let ruled_out = |flow: u32| lexical.signs.rules_out(&flows[flow as usize].key_concepts);
+        let lexical_first = lexical.ranked.first().map(|r| r.flow);
+        let (confident, why) = match best {
+            None => (false, lexical.why(&self.index)),
+            Some(best) if lexical_confident && lexical_first == Some(best.flow) => {
+                (true, lexical.why(&self.index))
+            }
+            Some(best)
+                if !lexical_confident
+                    && fused.model_first == Some(best.flow)
+                    && best.score >= fusion::MODEL_CONFIDENT
+                    && best.score - second >= fusion::MODEL_MARGIN =>
+            {
+                if ruled_out(best.flow) {
+                    (false, String::from(NOT_A_REQUEST))
+                } else {
+                    let name = &flows[best.flow as usize].name;
+                    let why = match reason::grounds_of(best, &lexical.reading, &self.index) {
+                        Some(grounds) => format!("{grounds}, and the message reads like it"),
+                        None => format!("what you wrote reads like {name}"),
+                    };
+                    (true, why)
+                }
+            }
+            Some(best) if !best.because.is_empty() => (
+                false,
+                reason::why(&ranked, false, &lexical.reading, &self.index),
+            ),
+            Some(best) => {
+                let close: Vec<&str> = ranked
+                    .iter()
+                    .take(3)
+                    .filter(|r| best.score - r.score < score::CONFIDENT_MARGIN)
+                    .map(|r| flows[r.flow as usize].name.as_str())
+                    .collect();
+                (
+                    false,
+                    format!(
+                        "not sure: what you wrote reads most like {}; pick a flow from the list",
+                        close.join(" or ")
+                    ),
+                )
+            }
+        };
+        self.outcome(text, now, &ranked, confident, why)
+    }
+
     fn rank_inner(
         &self,
         text: &str,
@@ -142,6 +221,19 @@ impl Matcher {
         evidence: &Evidence,
         now: Option<Timestamp>,
     ) -> MatchOutcome {
+        let lexical = self.lexical(text, may_request, evidence);
+        let why = lexical.why(&self.index);
+        self.outcome(text, now, &lexical.ranked, lexical.confident(), why)
+    }
+
+    /// The lexical matcher's ranking, with what it read and the signs of a message that is not
+    /// a request.
+    fn lexical(
+        &self,
+        text: &str,
+        may_request: &dyn Fn(&FlowId) -> bool,
+        evidence: &Evidence,
+    ) -> Lexical {
         let reading = self.lexicon.read(text, true);
         let flows = &self.index.flows;
         let allowed = |flow: u32| may_request(&flows[flow as usize].id);
@@ -155,15 +247,23 @@ impl Matcher {
         let not_a_request = ranked
             .first()
             .is_some_and(|r| signs.rules_out(&flows[r.flow as usize].key_concepts));
-        let confident = score::confident(&ranked) && !not_a_request;
-        let why = if not_a_request && score::confident(&ranked) {
-            String::from(
-                "this reads like a problem, a reset or a question rather than a request for \
-                 access; pick a flow from the list if you need one",
-            )
-        } else {
-            reason::why(&ranked, confident, &reading, &self.index)
-        };
+        Lexical {
+            reading,
+            ranked,
+            signs,
+            not_a_request,
+        }
+    }
+
+    fn outcome(
+        &self,
+        text: &str,
+        now: Option<Timestamp>,
+        ranked: &[Ranked],
+        confident: bool,
+        why: String,
+    ) -> MatchOutcome {
+        let flows = &self.index.flows;
         let mut extracted = extract::extract(text, now);
         if ranked
             .first()
@@ -173,7 +273,7 @@ impl Matcher {
         }
         MatchOutcome {
             ranked: ranked
-                .into_iter()
+                .iter()
                 .map(|r| Scored {
                     flow: flows[r.flow as usize].id.clone(),
                     score: (f64::from(r.score) * 1000.0).round() / 1000.0,
@@ -216,5 +316,32 @@ impl Matcher {
             r.score += (1.0 - r.score) * EVIDENCE_WEIGHT * support;
         }
         score::sort(ranked, &self.index, &self.lexicon);
+    }
+}
+
+/// Why a message that reads like a problem, a reset or a question gets no proposal.
+const NOT_A_REQUEST: &str = "this reads like a problem, a reset or a question rather than a \
+     request for access; pick a flow from the list if you need one";
+
+/// What the lexical matcher made of a message.
+struct Lexical {
+    reading: lexicon::Reading,
+    ranked: Vec<Ranked>,
+    signs: lexicon::Signs,
+    /// Whether a sign rules out proposing the lexical first flow.
+    not_a_request: bool,
+}
+
+impl Lexical {
+    fn confident(&self) -> bool {
+        score::confident(&self.ranked) && !self.not_a_request
+    }
+
+    fn why(&self, index: &Index) -> String {
+        if self.not_a_request && score::confident(&self.ranked) {
+            String::from(NOT_A_REQUEST)
+        } else {
+            reason::why(&self.ranked, self.confident(), &self.reading, index)
+        }
     }
 }

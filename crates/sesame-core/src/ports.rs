@@ -164,16 +164,22 @@ pub trait MessageLog: Send + Sync {
     }
 }
 
-/// Scores flows for a message with something outside the process (an embeddings model), to re-rank
-/// the matcher's candidates. Optional and off by default: no text leaves the server without it.
+/// An embeddings model outside the process, the matcher's second retrieval path
+/// ([`Matcher::rank_with_model`](crate::matcher::Matcher::rank_with_model)). Optional and off by
+/// default: no text leaves the server without it.
 #[async_trait::async_trait]
-pub trait Reranker: Send + Sync {
-    /// A score between 0 and 1 for each of `candidates` that the model could judge.
-    async fn scores(
+pub trait MatchModel: Send + Sync {
+    /// The cosine similarity between `text` and each of `flows` (the flows the person may
+    /// request), for every flow the model could judge.
+    async fn similarities(
         &self,
         text: &str,
-        candidates: &[Flow],
+        flows: &[Flow],
     ) -> Result<Vec<(crate::FlowId, f64)>, String>;
+
+    /// Embeds `flows` ahead of the first message (at start and when the catalog changes), so
+    /// that a message waits for its own embedding only.
+    async fn prepare(&self, flows: &[Flow]) -> Result<(), String>;
 }
 
 /// One piece of access in a target system: who gets it, and what, in the words of the flow's

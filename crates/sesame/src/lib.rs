@@ -8,7 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod identities_cli;
-mod match_cli;
+pub mod match_cli;
 pub mod model;
 pub mod portal;
 pub mod slack;

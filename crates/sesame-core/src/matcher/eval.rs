@@ -4,7 +4,7 @@
 //! proposals as a share of all proposals). Shared by `sesame match eval` and the core tests that
 //! hold the targets.
 
-use super::{Evidence, Matcher};
+use super::{Evidence, MatchOutcome, Matcher};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -90,9 +90,21 @@ pub struct Report {
 
 /// Runs every message through `matcher` (all flows requestable) with `evidence`.
 pub fn evaluate(matcher: &Matcher, messages: &[Labelled], evidence: &Evidence) -> Report {
+    evaluate_outcomes(
+        messages,
+        messages
+            .iter()
+            .map(|m| matcher.rank(&m.text, |_| true, evidence)),
+    )
+}
+
+/// Scores outcomes computed elsewhere (with a model, say), one for each of `messages` in order.
+pub fn evaluate_outcomes(
+    messages: &[Labelled],
+    outcomes: impl IntoIterator<Item = MatchOutcome>,
+) -> Report {
     let mut report = Report::default();
-    for m in messages {
-        let outcome = matcher.rank(&m.text, |_| true, evidence);
+    for (m, outcome) in messages.iter().zip(outcomes) {
         let ids: Vec<&str> = outcome.ranked.iter().map(|s| s.flow.as_str()).collect();
         let proposal = outcome.proposal().map(|f| f.as_str());
         let right_first = ids.first().copied() == m.flow.as_deref();

@@ -55,6 +55,11 @@ pub(super) fn why(ranked: &[Ranked], confident: bool, reading: &Reading, index: 
     }
 }
 
+/// The lexical grounds for `best`, if it has any: "'car' is close to Carpark access".
+pub(super) fn grounds_of(best: &Ranked, reading: &Reading, index: &Index) -> Option<String> {
+    grounds(best, reading, &index.flows[best.flow as usize])
+}
+
 /// "'prod' and 'db' are close to Production database (read-only)".
 fn grounds(best: &Ranked, reading: &Reading, entry: &FlowEntry) -> Option<String> {
     let hits = top_hits(best, reading, 2);

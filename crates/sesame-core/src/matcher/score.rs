@@ -256,7 +256,7 @@ pub(super) fn sort(ranked: &mut [Ranked], index: &Index, lexicon: &Lexicon) {
 /// org" lists membership before organisation admin, whatever a typo or an extra word did to the
 /// scores). The sibling takes the elevated flow's score, so that neither is proposed on its own
 /// unless the message says which.
-fn least_privilege(ranked: &mut [Ranked], index: &Index, lexicon: &Lexicon) {
+pub(super) fn least_privilege(ranked: &mut [Ranked], index: &Index, lexicon: &Lexicon) {
     // Only the head of the list is shown; reordering deep in the tail would cost time for nothing.
     let window = ranked.len().min(PRIVILEGE_WINDOW);
     if !ranked[..window].iter().any(|r| r.unasked) {

@@ -244,17 +244,101 @@ fn a_site_vocabulary_extends_the_builtin_one() {
     );
 }
 
+/// Cosine similarities as an e5-like model gives them: every flow around 0.8, `favourite` ahead
+/// by `lead`.
+fn similarities(flows: &[Flow], favourite: &str, lead: f64) -> Vec<(FlowId, f64)> {
+    flows
+        .iter()
+        .map(|f| {
+            let s = if f.id.as_str() == favourite {
+                0.8 + lead
+            } else {
+                0.8
+            };
+            (f.id.clone(), s)
+        })
+        .collect()
+}
+
+fn with_model(matcher: &Matcher, text: &str, sims: &[(FlowId, f64)]) -> MatchOutcome {
+    matcher.rank_with_model(text, |_| true, &Evidence::default(), None, sims, 0.5)
+}
+
 #[test]
-fn an_external_reranker_can_break_a_tie_but_not_add_flows() {
+fn the_model_adds_candidates_the_words_do_not_reach_and_says_so() {
     let flows = catalog();
     let matcher = Matcher::new(&flows);
-    let outcome = top(&matcher, "aws prod");
-    let admin = FlowId::new("aws-prod-admin").unwrap();
-    let badge = FlowId::new("badge").unwrap();
-    let blended = blend_external(&outcome, &[(admin.clone(), 1.0), (badge.clone(), 1.0)], 0.5);
-    assert_eq!(blended.ranked[0].flow, admin);
-    assert!(blended.ranked.iter().all(|s| s.flow != badge));
-    assert_eq!(blended.ranked.len(), outcome.ranked.len());
+    let text = "somewhere to leave the vehicle overnight";
+    assert!(top(&matcher, text).proposal().is_none());
+    let outcome = with_model(&matcher, text, &similarities(&flows, "carpark", 0.05));
+    assert_eq!(outcome.proposal().map(FlowId::as_str), Some("carpark"));
+    assert!(
+        outcome.why.contains("reads like Carpark access"),
+        "{}",
+        outcome.why
+    );
+    // A model only slightly surer of one flow lists it first but proposes nothing.
+    let unsure = with_model(&matcher, text, &similarities(&flows, "carpark", 0.005));
+    assert!(unsure.proposal().is_none(), "{unsure:?}");
+    assert!(unsure.why.starts_with("not sure"), "{}", unsure.why);
+}
+
+#[test]
+fn the_model_never_brings_in_a_flow_the_person_may_not_request() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    let sims = similarities(&flows, "aws-prod-admin", 0.1);
+    let outcome = matcher.rank_with_model(
+        "cloud console please",
+        |id| id.as_str() != "aws-prod-admin",
+        &Evidence::default(),
+        None,
+        &sims,
+        0.5,
+    );
+    assert!(outcome
+        .ranked
+        .iter()
+        .all(|s| s.flow.as_str() != "aws-prod-admin"));
+    assert!(!outcome.ranked.is_empty());
+}
+
+#[test]
+fn a_clear_lexical_proposal_stands_unless_the_model_disagrees() {
+    let flows = catalog();
+    let matcher = Matcher::new(&flows);
+    let agrees = with_model(
+        &matcher,
+        "carpark access",
+        &similarities(&flows, "carpark", 0.05),
+    );
+    assert_eq!(agrees.proposal().map(FlowId::as_str), Some("carpark"));
+    assert_eq!(agrees.why, top(&matcher, "carpark access").why);
+    let disagrees = with_model(
+        &matcher,
+        "carpark access",
+        &similarities(&flows, "badge", 0.1),
+    );
+    assert!(disagrees.proposal().is_none(), "{disagrees:?}");
+    // Least privilege holds in the fused order: "aws prod" lists read-only before admin.
+    let fused = with_model(
+        &matcher,
+        "aws prod",
+        &similarities(&flows, "aws-prod-admin", 0.01),
+    );
+    assert_eq!(fused.ranked[0].flow.as_str(), "aws-prod-ro");
+}
+
+#[test]
+fn a_model_proposal_waits_for_a_message_that_asks_for_something() {
+    let flows = general_catalog();
+    let matcher = Matcher::new(&flows);
+    let outcome = with_model(
+        &matcher,
+        "my salesforce password does not work",
+        &similarities(&flows, "salesforce-read", 0.1),
+    );
+    assert!(outcome.proposal().is_none(), "{outcome:?}");
 }
 
 fn general_catalog() -> Vec<Flow> {

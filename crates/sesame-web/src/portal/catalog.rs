@@ -1,5 +1,5 @@
-//! The catalog (the flows the person may request, searchable and grouped by category) and the
-//! request form built from a flow's questions.
+//! The catalog (the flows the person may request, grouped by category, and searched with the
+//! matcher) and the request form built from a flow's questions.
 
 use super::form::{self, Entered, ON_BEHALF_FIELD};
 use super::render::{self, page};
@@ -24,45 +24,68 @@ pub struct CatalogQuery {
     q: Option<String>,
 }
 
-fn matches(flow: &Flow, words: &[String]) -> bool {
-    let haystack = format!(
-        "{} {} {} {} {}",
-        flow.id,
-        flow.name,
-        flow.description,
-        flow.category,
-        flow.keywords.join(" ")
-    )
-    .to_lowercase();
-    words.iter().all(|w| haystack.contains(w.as_str()))
+/// The longest search that is matched; longer ones are cut (a search box is not an essay).
+const SEARCH_CHARS: usize = 500;
+
+fn card(flow: &Flow) -> Value {
+    json!({
+        "id": flow.id,
+        "name": flow.name,
+        "description": flow.description,
+        "category": category_of(flow),
+    })
 }
 
+fn category_of(flow: &Flow) -> String {
+    if flow.category.trim().is_empty() {
+        String::from("Other")
+    } else {
+        flow.category.clone()
+    }
+}
+
+/// Without a search, every flow the person may request, by category. With one, the flows the
+/// matcher finds for it (the same as in chat: typos, abbreviations, other languages, the model
+/// when one is configured), best first, with the matcher's reason and its proposal marked.
 pub async fn catalog(
     State(state): State<WebState>,
     visitor: Visitor,
     Query(q): Query<CatalogQuery>,
 ) -> Response {
-    let search = q.q.unwrap_or_default();
-    let words: Vec<String> = search
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .take(20)
-        .collect();
+    let search: String = q.q.unwrap_or_default().chars().take(SEARCH_CHARS).collect();
+    let search = search.trim().to_owned();
+    if !search.is_empty() {
+        let offer = state.app.match_offer(&visitor.principal, &search).await;
+        let results: Vec<Value> = offer
+            .matches()
+            .iter()
+            .map(|flow| {
+                let mut card = card(flow);
+                card["proposed"] = json!(offer.proposal.as_ref() == Some(&flow.id));
+                card
+            })
+            .collect();
+        return page(
+            &state.app,
+            Some(&visitor),
+            StatusCode::OK,
+            "catalog.html",
+            json!({
+                "title": "Request access",
+                "nav": "catalog",
+                "q": search,
+                "results": results,
+                "why": offer.why,
+                "searched": true,
+            }),
+        );
+    }
     let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for flow in state.app.requestable_flows(&visitor.principal) {
-        if !matches(&flow, &words) {
-            continue;
-        }
-        let category = if flow.category.trim().is_empty() {
-            String::from("Other")
-        } else {
-            flow.category.clone()
-        };
-        groups.entry(category).or_default().push(json!({
-            "id": flow.id,
-            "name": flow.name,
-            "description": flow.description,
-        }));
+        groups
+            .entry(category_of(&flow))
+            .or_default()
+            .push(card(&flow));
     }
     let groups: Vec<Value> = groups
         .into_iter()

@@ -83,6 +83,43 @@ async fn the_model_is_asked_when_configured_and_its_failures_change_nothing() {
 }
 
 #[tokio::test]
+async fn the_model_brings_in_flows_the_words_do_not_reach_and_embeds_each_flow_once() {
+    let slack = slack().await;
+    let model = FakeModel::start().await;
+    let config = format!(
+        "[matcher]\nmodel_url = {:?}\nmodel_name = \"fake-embed\"\nmodel_timeout_ms = 2000\n\
+         model_query_prefix = \"query: \"\nmodel_passage_prefix = \"passage: \"\n",
+        model.base_url()
+    );
+    let carpark = "passage: Carpark access. A parking permit for the HQ carpark, valid on \
+                   weekdays.. Facilities. parking, garage";
+    let typed = "somewhere to leave my vehicle overnight";
+    model.read_as(&format!("query: {typed}"), carpark);
+    let app = TestApp::spawn_with_slack_and(&slack, &config).await;
+    let driver = app.slack_driver();
+
+    // Without the model the words reach nothing; with it, the message reads like Carpark access.
+    let answered = access(&driver, &slack, "U0ALICE", typed).await;
+    assert!(proposes(&answered, "carpark"), "{answered}");
+    let shown = serde_json::to_string(&answered).unwrap();
+    assert!(shown.contains("reads like Carpark access"), "{shown}");
+    let answered = access(&driver, &slack, "U0BOB", typed).await;
+    assert!(proposes(&answered, "carpark"), "{answered}");
+
+    // The prefixes are sent, and each flow was embedded once for both messages.
+    let sent = model.inputs();
+    assert_eq!(
+        sent.iter()
+            .filter(|t| *t == &format!("query: {typed}"))
+            .count(),
+        2,
+        "{sent:?}"
+    );
+    assert_eq!(sent.iter().filter(|t| *t == carpark).count(), 1, "{sent:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn without_a_model_nothing_leaves_the_server_and_choices_teach_the_matcher() {
     let slack = slack().await;
     let model = FakeModel::start().await;
