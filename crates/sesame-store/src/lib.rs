@@ -147,9 +147,14 @@ impl Store {
         on_backend!(self, pools => pools.request(number).await)
     }
 
-    /// Requests matching every condition of the filter, newest first.
+    /// Requests matching every condition of the filter, newest first (or oldest first).
     pub async fn list_requests(&self, filter: &RequestFilter) -> Result<Vec<Request>, StoreError> {
         on_backend!(self, pools => pools.list_requests(filter).await)
+    }
+
+    /// How many requests match the filter, whatever its page: the true count a list shows.
+    pub async fn count_requests(&self, filter: &RequestFilter) -> Result<i64, StoreError> {
+        on_backend!(self, pools => pools.count_requests(filter).await)
     }
 
     /// Stores a comment with its audit row and a `Notice::Commented` job, in one transaction.
