@@ -99,6 +99,18 @@ impl Store {
         on_backend!(self, pools => pools.schema_versions().await)
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` while Sesame keeps serving
+    /// (`VACUUM INTO`: one read transaction, so the copy is a single moment, compacted). The file
+    /// must not exist. PostgreSQL has its own tools (`pg_dump`), so it is refused here.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        match &self.inner {
+            Inner::Sqlite(pools) => pools.backup_to(path).await,
+            Inner::Postgres(_) => Err(StoreError::Database(String::from(
+                "back up PostgreSQL with pg_dump (see docs/operations.md); `sesame backup` copies SQLite",
+            ))),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self.inner {
             Inner::Sqlite(_) => Backend::Sqlite,

@@ -38,6 +38,13 @@ enum Command {
         #[arg(long)]
         flows: Option<PathBuf>,
     },
+    /// Copy the SQLite database to a new file while Sesame runs (a single consistent moment).
+    /// Restore by stopping Sesame and putting the copy in place of the database file.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Create or update the database schema.
     Migrate {
         /// Change nothing: say whether this binary and the database's schema fit (exit 0), the
@@ -177,6 +184,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Serve => serve(config, source).await,
             Command::Check { flows } => check(&config, flows),
+            Command::Backup { to } => backup(&config, &to).await,
             Command::Migrate { check } if check => migrate_check(&config).await,
             Command::Migrate { .. } => {
                 open_store(&config).await?;
@@ -487,6 +495,19 @@ fn os_account() -> String {
                 })
         })
         .unwrap_or_else(|| String::from("unknown"))
+}
+
+async fn backup(config: &Config, to: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let copied = store.backup_to(to).await;
+    store.close().await;
+    copied.with_context(|| format!("cannot back up to {}", to.display()))?;
+    println!(
+        "backed up {} to {}",
+        config.database.redacted_url(),
+        to.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `sesame migrate --check`, for a rolling upgrade: run it with the new binary before starting

@@ -315,6 +315,26 @@ impl Pools {
         self.reader.close().await;
     }
 
+    pub(crate) async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Database(format!(
+                "{} already exists; a backup never overwrites a file",
+                path.display()
+            )));
+        }
+        let target = path.to_str().ok_or_else(|| {
+            StoreError::Database(format!("{} is not a UTF-8 path", path.display()))
+        })?;
+        // On the writer connection (the reader is read-only), but VACUUM INTO only reads the
+        // database: in WAL mode a running Sesame keeps writing meanwhile.
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
     /// `BEGIN IMMEDIATE` takes the write lock at once, so a transaction never fails half-way to
     /// upgrade its lock when another process writes.
     async fn begin_write(&self) -> Result<Transaction<'static, DB>, StoreError> {
