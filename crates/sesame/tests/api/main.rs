@@ -956,6 +956,7 @@ async fn my_requests_include_those_filed_for_someone_else() {
 mod chat_durability;
 mod fulfilment;
 mod matching;
+mod refusals;
 mod scim;
 mod slack_delivery;
 mod slack_extension;
