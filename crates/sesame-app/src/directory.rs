@@ -59,6 +59,46 @@ fn group_change(source: &str, before: Option<&Group>, after: &Group) -> Value {
 }
 
 impl App {
+    /// Whether `user` is an active administrator (a member of an `[access] admin_groups` group).
+    fn is_active_admin(&self, user: &User) -> bool {
+        user.active
+            && self
+                .roles()
+                .admin_groups
+                .iter()
+                .any(|g| user.groups.contains(g))
+    }
+
+    /// Refuses a change that would leave nobody able to administer Sesame: the last active
+    /// administrator may not be deactivated, deleted or taken out of the admin groups, whatever the
+    /// source (API, directory file, SCIM). `changed` holds people as they would be after the change.
+    pub(crate) fn keep_an_admin(&self, changed: &[User]) -> Result<(), AppError> {
+        let directory = self.directory();
+        let loses_one = changed.iter().any(|after| {
+            directory
+                .user(&after.id)
+                .is_some_and(|before| self.is_active_admin(before))
+                && !self.is_active_admin(after)
+        });
+        if !loses_one {
+            return Ok(());
+        }
+        let ids: BTreeSet<&UserId> = changed.iter().map(|u| &u.id).collect();
+        let others = directory
+            .users()
+            .filter(|u| !ids.contains(&u.id))
+            .chain(changed.iter())
+            .any(|u| self.is_active_admin(u));
+        if others {
+            return Ok(());
+        }
+        let names: Vec<String> = changed.iter().map(|u| u.id.to_string()).collect();
+        Err(AppError::Conflict(format!(
+            "{} is the last active administrator; make someone else an administrator first",
+            names.join(", ")
+        )))
+    }
+
     /// Rebuilds the in-memory directory from the store if it changed since the last load.
     pub async fn reload_directory(&self) -> Result<bool, AppError> {
         let version = self.store().directory_version().await?;
@@ -68,6 +108,9 @@ impl App {
         let (users, groups) = self.store().load_directory().await?;
         *write_lock(&self.inner.directory) = Arc::new(Directory::new(users, groups));
         *write_lock(&self.inner.directory_version) = version;
+        // A person who left had their tokens revoked with the change: forget what was cached, so
+        // that no token outlives its person here even if they are reactivated at once.
+        self.forget_cached_tokens();
         Ok(true)
     }
 
@@ -150,6 +193,11 @@ impl App {
                 "email {} already belongs to {}",
                 user.email, other.id
             )));
+        }
+        // A directory file is checked as a whole before its first entry is written (it may hand
+        // the role from one person to another in any order).
+        if source != source::DIRECTORY_FILE {
+            self.keep_an_admin(std::slice::from_ref(&user))?;
         }
         let before = directory.user(&user.id);
         let now = self.now();
@@ -242,6 +290,7 @@ impl App {
     /// updated; nothing is deleted. Entries that are already stored exactly as in the file are left
     /// alone, so restarting does not fill the audit log with changes that changed nothing.
     pub async fn seed_directory(&self, file: DirectoryFile) -> Result<(), AppError> {
+        self.keep_an_admin(&file.users)?;
         for group in file.groups {
             if self.directory().group(&group.id) != Some(&group) {
                 self.store_group(&Actor::System, group, source::DIRECTORY_FILE)

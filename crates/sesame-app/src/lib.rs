@@ -35,7 +35,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use connectors::ConnectorRegistry;
 pub use error::AppError;
 pub use provisioning::CallbackOutcome;
-pub use requests::{Principal, RequestScope};
+pub use requests::{Principal, RequestListQuery, RequestPage, RequestScope};
 
 use sesame_core::{Directory, GroupId};
 

@@ -321,6 +321,38 @@ impl App {
         Ok(self.store().list_requests(&filter).await?)
     }
 
+    /// One page of a list as people browse it (the portal): the same visibility as
+    /// [`App::list_requests`], more conditions, either order, numbered pages, and the true count of
+    /// everything that matches, so that a list never stops silently at its page size.
+    pub async fn page_requests(
+        &self,
+        who: &Principal,
+        scope: RequestScope,
+        query: RequestListQuery,
+    ) -> Result<RequestPage, AppError> {
+        let mut filter = RequestFilter {
+            states: query.states,
+            flow: query.flow,
+            requester: query.requester,
+            created_from: query.created_from,
+            created_until: query.created_until,
+            duty: query.duty,
+            oldest_first: query.oldest_first,
+            offset: query.offset,
+            limit: query.limit.clamp(1, sesame_store::MAX_LIST_LIMIT),
+            ..RequestFilter::default()
+        };
+        match scope {
+            RequestScope::Mine => filter.requested_or_filed_by = Some(who.user.clone()),
+            RequestScope::WaitingOnMe => filter.waiting_on = Some(who.user.clone()),
+            RequestScope::All if who.admin || who.auditor => {}
+            RequestScope::All => filter.involving = Some(who.user.clone()),
+        }
+        let total = self.store().count_requests(&filter).await?;
+        let requests = self.store().list_requests(&filter).await?;
+        Ok(RequestPage { requests, total })
+    }
+
     /// What `who` is asked to do on a request now, if anything.
     pub fn duty_of(&self, who: &Principal, request: &Request) -> Option<Duty> {
         request
@@ -372,6 +404,30 @@ impl RecentRequests {
     pub(crate) fn forget(&self, number: RequestNumber) {
         self.lock().remove(&number);
     }
+}
+
+/// The conditions and page of [`App::page_requests`]; every condition given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct RequestListQuery {
+    /// State names; empty means any.
+    pub states: Vec<String>,
+    pub flow: Option<sesame_core::FlowId>,
+    /// Requests for this person.
+    pub requester: Option<UserId>,
+    pub created_from: Option<Timestamp>,
+    pub created_until: Option<Timestamp>,
+    /// With [`RequestScope::WaitingOnMe`]: waiting for this duty only.
+    pub duty: Option<sesame_core::Duty>,
+    pub oldest_first: bool,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// A page of requests and how many match in all.
+#[derive(Debug, Clone)]
+pub struct RequestPage {
+    pub requests: Vec<Request>,
+    pub total: i64,
 }
 
 /// Whether a retried submission asks for what the first one filed: the same flow for the same

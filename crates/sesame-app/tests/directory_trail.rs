@@ -128,22 +128,46 @@ async fn directory_changes_record_before_and_after_and_role_changes_stand_out() 
         (&json!("auditor"), &json!("added"))
     );
 
-    // The identity provider takes Ada out of the administrators' group.
+    // The identity provider cannot take the last administrator out of the administrators' group,
     let mark = last_id(&events);
-    app.scim_update_group(&ScimCaller::Provisioner, "sesame-admins", |_| {
-        Ok(ScimGroupFields {
-            display_name: String::from("Sesame administrators"),
-            external_id: None,
-            members: Vec::new(),
-            attributes: json!({}),
-        })
-    })
+    let admins = |members: Vec<serde_json::Value>| {
+        move |_: &sesame_app::scim::ScimGroup| {
+            Ok(ScimGroupFields {
+                display_name: String::from("Sesame administrators"),
+                external_id: None,
+                members,
+                attributes: json!({}),
+            })
+        }
+    };
+    let refused = app
+        .scim_update_group(
+            &ScimCaller::Provisioner,
+            "sesame-admins",
+            admins(Vec::new()),
+        )
+        .await
+        .expect_err("the last administrator stays");
+    assert!(
+        refused.to_string().contains("last active administrator"),
+        "{refused}"
+    );
+    assert!(
+        trail(&app, mark).await.is_empty(),
+        "a refused change records nothing"
+    );
+    // but it can hand the role to Bob and take Ada out in one change.
+    app.scim_update_group(
+        &ScimCaller::Provisioner,
+        "sesame-admins",
+        admins(vec![json!({ "value": "bob" })]),
+    )
     .await
     .unwrap();
     let events = trail(&app, mark).await;
     let removed = events
         .iter()
-        .find(|e| e.kind == "role_membership_changed")
+        .find(|e| e.kind == "role_membership_changed" && e.detail["change"] == "removed")
         .expect("a role event");
     assert_eq!(removed.actor, "scim");
     assert_eq!(

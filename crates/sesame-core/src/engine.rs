@@ -319,7 +319,9 @@ impl<'a> Change<'a> {
                 self.provisioning.push(Provision::Grant);
             }
             Fulfillment::Manual(fulfillers) => {
-                let resolved = match resolve_fulfillers(fulfillers, self.directory) {
+                let resolved = resolve_fulfillers(fulfillers, self.directory)
+                    .and_then(|r| exclude_self_fulfilment(&self.request, r));
+                let resolved = match resolved {
                     Ok(resolved) => resolved,
                     Err(problem) if self.submitting => {
                         return Err(DomainError::CannotProceed(problem))
@@ -377,7 +379,7 @@ fn eligible_approvers(
             step.spec.name
         ))
     })?;
-    let (eligible, why) = exclude_self(request, resolved.people, resolved.why);
+    let (eligible, why) = exclude_conflicts(request, index, resolved.people, resolved.why);
     if eligible.len() < step.spec.required as usize {
         return Err(DomainError::CannotProceed(format!(
             "step {} ({}) needs {} approver(s) but only {} can approve ({why})",
@@ -390,19 +392,70 @@ fn eligible_approvers(
     Ok((eligible, why))
 }
 
-fn exclude_self(
+/// Separation of duties among approvers of step `index`: the requester (and whoever filed the
+/// request) does not approve their own request, and someone who already decided an earlier step
+/// does not decide another, unless the flow allows it.
+fn exclude_conflicts(
     request: &Request,
+    index: usize,
     mut people: Vec<UserId>,
     mut why: String,
 ) -> (Vec<UserId>, String) {
     if !request.flow.allow_self_approval {
         let before = people.len();
-        people.retain(|p| p != &request.requester && p != &request.submitted_by);
+        people.retain(|p| !is_requester_side(request, p));
         if people.len() < before {
             why.push_str("; the requester may not approve their own request");
         }
     }
+    if !request.flow.allow_same_approver_for_several_steps {
+        let before = people.len();
+        people.retain(|p| earlier_step_decided_by(request, index, p).is_none());
+        if people.len() < before {
+            why.push_str("; whoever approved an earlier step does not approve this one too");
+        }
+    }
     (people, why)
+}
+
+/// The requester, or whoever filed the request for them.
+fn is_requester_side(request: &Request, who: &UserId) -> bool {
+    who == &request.requester || who == &request.submitted_by
+}
+
+/// The fulfillers left once the requester (and whoever filed the request) is taken out, unless the
+/// flow allows self-fulfilment. Nobody left is a problem, as when the group is empty.
+fn exclude_self_fulfilment(
+    request: &Request,
+    mut resolved: crate::policy::Resolved,
+) -> Result<crate::policy::Resolved, String> {
+    if request.flow.allow_self_fulfilment {
+        return Ok(resolved);
+    }
+    let before = resolved.people.len();
+    resolved.people.retain(|p| !is_requester_side(request, p));
+    if resolved.people.len() == before {
+        return Ok(resolved);
+    }
+    if resolved.people.is_empty() {
+        return Err(format!(
+            "nobody but the requester can fulfil it ({}); the requester may not fulfil their own request",
+            resolved.why
+        ));
+    }
+    resolved
+        .why
+        .push_str("; the requester may not fulfil their own request");
+    Ok(resolved)
+}
+
+/// The earlier step (index) `who` approved, if any.
+fn earlier_step_decided_by(request: &Request, index: usize, who: &UserId) -> Option<usize> {
+    request
+        .steps
+        .iter()
+        .take(index)
+        .position(|s| s.approved_by(who))
 }
 
 /// Files a new request. The result has number zero until the store assigns one.
@@ -595,7 +648,17 @@ fn check_approver(
     if step.eligible.contains(who) {
         return Ok(index);
     }
-    let is_self = who == &request.requester || who == &request.submitted_by;
+    if !request.flow.allow_same_approver_for_several_steps {
+        if let Some(earlier) = earlier_step_decided_by(request, index, who) {
+            return Err(DomainError::NotAllowed(format!(
+                "you approved step {} ({}) of {}; one person approves at most one step of a request",
+                earlier + 1,
+                request.steps[earlier].spec.name,
+                request.title()
+            )));
+        }
+    }
+    let is_self = is_requester_side(request, who);
     if is_self && !request.flow.allow_self_approval {
         return Err(DomainError::NotAllowed(format!(
             "you cannot {action} your own request"
@@ -822,6 +885,12 @@ fn check_fulfiller(change: &Change<'_>, who: &UserId) -> Result<(), DomainError>
             _ => not_in_state(request, "fulfilled"),
         });
     }
+    // Separation of duties: not even an administrator closes the task of their own request.
+    if is_requester_side(request, who) && !request.flow.allow_self_fulfilment {
+        return Err(DomainError::NotAllowed(String::from(
+            "you cannot fulfil your own request; another fulfiller or an administrator must",
+        )));
+    }
     let is_fulfiller = request
         .fulfilment
         .as_ref()
@@ -1003,7 +1072,7 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
             );
             match resolved {
                 Ok(r) => {
-                    let (people, why) = exclude_self(&change.request, r.people, r.why);
+                    let (people, why) = exclude_conflicts(&change.request, step, r.people, r.why);
                     let progress = &mut change.request.steps[step];
                     let added: Vec<UserId> = people
                         .into_iter()

@@ -5,11 +5,13 @@ use crate::ids::UserId;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Who did something: a person, or Sesame itself (timers, expiry).
+/// Who did something: a person, someone at the command line who is not a person in the directory
+/// (named by their operating-system account), or Sesame itself (timers, expiry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     User { id: UserId, admin: bool },
+    Operator { account: String },
     System,
 }
 
@@ -25,7 +27,7 @@ impl Actor {
     pub fn user_id(&self) -> Option<&UserId> {
         match self {
             Actor::User { id, .. } => Some(id),
-            Actor::System => None,
+            Actor::Operator { .. } | Actor::System => None,
         }
     }
 
@@ -37,6 +39,7 @@ impl Actor {
     pub fn label(&self) -> String {
         match self {
             Actor::User { id, .. } => id.to_string(),
+            Actor::Operator { account } => format!("cli:{account}"),
             Actor::System => String::from("sesame"),
         }
     }

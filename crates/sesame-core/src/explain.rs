@@ -20,6 +20,8 @@ pub struct Explanation {
     pub fulfilment: String,
     pub duration: String,
     pub pending_expiry: String,
+    /// Separation-of-duties problems this person would meet (see [`crate::duties`]).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,6 +142,7 @@ pub fn explain(flow: &Flow, user: &UserId, directory: &Directory) -> Explanation
         fulfilment,
         duration,
         pending_expiry,
+        warnings: crate::duties::for_requester(flow, user, directory),
     }
 }
 
@@ -177,6 +180,10 @@ impl fmt::Display for Explanation {
         }
         writeln!(f, "  on approval: {}", self.fulfilment)?;
         writeln!(f, "  duration: {}", self.duration)?;
-        writeln!(f, "  pending: {}", self.pending_expiry)
+        writeln!(f, "  pending: {}", self.pending_expiry)?;
+        for w in &self.warnings {
+            writeln!(f, "  WARNING: {w}")?;
+        }
+        Ok(())
     }
 }

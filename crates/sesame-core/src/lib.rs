@@ -6,6 +6,7 @@
 pub mod answers;
 pub mod chat_person;
 pub mod directory;
+pub mod duties;
 pub mod engine;
 pub mod events;
 pub mod explain;

@@ -91,6 +91,11 @@ pub struct FlowSnapshot {
     pub name: String,
     pub owners: Vec<UserId>,
     pub allow_self_approval: bool,
+    /// Absent in requests filed before these rules existed: separation of duties applies to them.
+    #[serde(default)]
+    pub allow_self_fulfilment: bool,
+    #[serde(default)]
+    pub allow_same_approver_for_several_steps: bool,
     pub fulfillment: Fulfillment,
     pub pending_expires_after: Option<Span>,
 }
@@ -102,6 +107,8 @@ impl From<&Flow> for FlowSnapshot {
             name: flow.name.clone(),
             owners: flow.owners.clone(),
             allow_self_approval: flow.allow_self_approval,
+            allow_self_fulfilment: flow.allow_self_fulfilment,
+            allow_same_approver_for_several_steps: flow.allow_same_approver_for_several_steps,
             fulfillment: flow.fulfillment.clone(),
             pending_expires_after: flow.pending_expires_after,
         }

@@ -541,7 +541,7 @@ fn example_flows_behave_as_their_comments_say() {
         (r.requester.as_str(), r.submitted_by.as_str()),
         ("dave", "carol")
     );
-    assert_eq!(eligible(&r), ["alice", "bob"]);
+    assert_eq!(eligible(&r), ["alice", "bob", "kim"]);
     // Laptops too, but their manager approves, so the manager cannot be the one who files it.
     let laptop = flow("laptop");
     let r = file(laptop, "grace", "dave").unwrap().request;

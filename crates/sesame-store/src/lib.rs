@@ -82,9 +82,21 @@ impl Store {
     /// Brings the schema up to date with the migrations embedded in this build, then chains the
     /// audit rows written before the trail had a hash chain (once; see `chain`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        // A schema from a newer Sesame is never touched: during a rolling upgrade the old
+        // replicas keep running against it, but an old binary must not start on it afresh.
+        let versions = self.schema_versions().await?;
+        if let Some(problem) = versions.newer_than_this_build() {
+            return Err(StoreError::Database(problem));
+        }
         on_backend!(self, pools => pools.migrate().await)?;
         on_backend!(self, pools => pools.chain_legacy_rows().await)?;
         Ok(())
+    }
+
+    /// Which migrations this build knows and which the database has applied, for
+    /// `sesame migrate --check`.
+    pub async fn schema_versions(&self) -> Result<SchemaVersions, StoreError> {
+        on_backend!(self, pools => pools.schema_versions().await)
     }
 
     pub fn backend(&self) -> Backend {
@@ -135,9 +147,14 @@ impl Store {
         on_backend!(self, pools => pools.request(number).await)
     }
 
-    /// Requests matching every condition of the filter, newest first.
+    /// Requests matching every condition of the filter, newest first (or oldest first).
     pub async fn list_requests(&self, filter: &RequestFilter) -> Result<Vec<Request>, StoreError> {
         on_backend!(self, pools => pools.list_requests(filter).await)
+    }
+
+    /// How many requests match the filter, whatever its page: the true count a list shows.
+    pub async fn count_requests(&self, filter: &RequestFilter) -> Result<i64, StoreError> {
+        on_backend!(self, pools => pools.count_requests(filter).await)
     }
 
     /// Stores a comment with its audit row and a `Notice::Commented` job, in one transaction.
@@ -528,3 +545,52 @@ impl Store {
 
 // Declared after `on_backend!`, which it uses.
 mod chat_addresses;
+
+/// The schema versions this build knows and the ones a database has applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaVersions {
+    pub known: Vec<i64>,
+    pub applied: Vec<i64>,
+}
+
+impl SchemaVersions {
+    /// Migrations this build would apply.
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .filter(|v| !self.applied.contains(v))
+            .copied()
+            .collect()
+    }
+
+    /// Migrations the database has that this build does not know: a newer Sesame wrote them.
+    pub fn unknown(&self) -> Vec<i64> {
+        self.applied
+            .iter()
+            .filter(|v| !self.known.contains(v))
+            .copied()
+            .collect()
+    }
+
+    /// Why this build must not run against the database, when a newer Sesame migrated it.
+    pub fn newer_than_this_build(&self) -> Option<String> {
+        let unknown = self.unknown();
+        (!unknown.is_empty()).then(|| {
+            format!(
+                "the database schema is newer than this Sesame understands (it has migration(s) {} \
+                 and this build knows up to {}); run the newer Sesame, or restore a backup taken \
+                 before the upgrade",
+                join_versions(&unknown),
+                self.known.last().copied().unwrap_or(0)
+            )
+        })
+    }
+}
+
+fn join_versions(versions: &[i64]) -> String {
+    versions
+        .iter()
+        .map(|v| format!("{v:04}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -21,7 +21,8 @@ pub(crate) fn clamp_limit(limit: u32) -> i64 {
     })
 }
 
-/// Which requests to list. Every condition given must hold; results are newest first.
+/// Which requests to list. Every condition given must hold; results are newest first unless
+/// `oldest_first`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestFilter {
     /// Requests for this person.
@@ -37,8 +38,16 @@ pub struct RequestFilter {
     /// State names (`State::name()`); empty means any state.
     pub states: Vec<String>,
     pub flow: Option<FlowId>,
+    /// Requests filed at or after this time.
+    pub created_from: Option<Timestamp>,
+    /// Requests filed before this time.
+    pub created_until: Option<Timestamp>,
     /// Keyset pagination: only requests numbered below this one.
     pub before: Option<RequestNumber>,
+    /// Oldest first (the longest-waiting work at the top) instead of newest first.
+    pub oldest_first: bool,
+    /// Skip this many matching requests first (numbered pages; `before` is cheaper for APIs).
+    pub offset: u32,
     /// At most this many (capped at [`MAX_LIST_LIMIT`]; zero means [`DEFAULT_LIST_LIMIT`]).
     pub limit: u32,
 }

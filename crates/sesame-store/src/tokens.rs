@@ -12,6 +12,8 @@ pub struct NewToken {
     pub hash: String,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
+    /// Who made it, as the audit trail names them.
+    pub created_by: String,
 }
 
 /// A stored token. `token_by_hash` returns revoked and expired tokens too: the caller decides.
@@ -23,6 +25,8 @@ pub struct TokenRecord {
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// Who made it; unknown for tokens made before this was recorded.
+    pub created_by: Option<String>,
 }
 
 impl TokenRecord {
@@ -32,7 +36,8 @@ impl TokenRecord {
     }
 }
 
-pub(crate) const TOKEN_COLUMNS: &str = "id, name, user_id, created_at, expires_at, revoked_at";
+pub(crate) const TOKEN_COLUMNS: &str =
+    "id, name, user_id, created_at, expires_at, revoked_at, created_by";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TokenRow {
@@ -42,6 +47,7 @@ pub(crate) struct TokenRow {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub created_by: Option<String>,
 }
 
 impl TokenRow {
@@ -55,6 +61,7 @@ impl TokenRow {
             created_at: Timestamp(self.created_at),
             expires_at: self.expires_at.map(Timestamp),
             revoked_at: self.revoked_at.map(Timestamp),
+            created_by: self.created_by,
         })
     }
 }

@@ -98,6 +98,8 @@ contract!(
     records::the_audit_trail_is_append_only,
     records::directory_upserts_load_and_bump_the_version,
     records::tokens_are_found_by_hash_and_revoked_once,
+    records::tokens_die_with_their_person,
+    records::a_schema_from_a_newer_build_is_refused,
     records::inbound_keys_are_remembered_once,
     records::the_store_answers_pings,
     records::chat_messages_are_recorded_once_per_purpose_and_replaced,

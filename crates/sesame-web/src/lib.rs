@@ -30,6 +30,8 @@ pub struct WebState {
     pub public_url: String,
     /// The bearer token identity providers use for `/scim/v2`; SCIM is off without one.
     pub scim_token: Option<Arc<secrecy::SecretString>>,
+    /// The bearer token `/metrics` requires; open without one.
+    pub metrics_token: Option<Arc<secrecy::SecretString>>,
     /// The web portal's sign-in settings and templates.
     pub portal: Arc<portal::Portal>,
 }

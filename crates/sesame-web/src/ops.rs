@@ -40,7 +40,19 @@ async fn readyz(State(state): State<WebState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<WebState>) -> Response {
+/// Prometheus metrics; behind a bearer token when `[server] metrics_token` is set (queue sizes and
+/// call counts tell an outsider more than they should).
+async fn metrics(State(state): State<WebState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = &state.metrics_token {
+        if !crate::auth::bearer_is(&headers, expected) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"sesame metrics\"")],
+                "a bearer token is required for /metrics",
+            )
+                .into_response();
+        }
+    }
     let mut out = String::new();
     state.http.render(&mut out);
     state.app.metrics().render(&mut out);

@@ -15,6 +15,7 @@ mod form;
 mod headers;
 mod id_token;
 mod link;
+mod listing;
 pub mod oidc;
 mod render;
 mod requests;

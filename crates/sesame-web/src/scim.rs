@@ -16,13 +16,12 @@ mod users;
 use crate::WebState;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use error::ScimError;
 use resource::{list, resource_routes, scim_response};
-use secrecy::ExposeSecret;
 use sesame_app::scim::{ScimCaller, ScimGroup, ScimRecord, ScimUser};
 use sesame_app::AppError;
 use sesame_scim::{discovery, Record};
@@ -75,30 +74,11 @@ impl FromRequestParts<WebState> for Provisioner {
                 "SCIM provisioning is not configured (set [scim] token)",
             ));
         };
-        let unauthenticated = || ScimError::from(AppError::Unauthenticated);
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(unauthenticated)?;
-        let (scheme, token) = header.split_once(' ').ok_or_else(unauthenticated)?;
-        if !scheme.eq_ignore_ascii_case("bearer")
-            || !constant_time_eq(token.trim().as_bytes(), expected.expose_secret().as_bytes())
-        {
-            return Err(unauthenticated());
+        if !crate::auth::bearer_is(&parts.headers, expected) {
+            return Err(ScimError::from(AppError::Unauthenticated));
         }
         Ok(Provisioner)
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
-    }
-    diff == 0
 }
 
 const WHO: ScimCaller = ScimCaller::Provisioner;
@@ -160,17 +140,4 @@ async fn schema(
 ) -> Result<Response, ScimError> {
     let doc = discovery::schema(&base(&state), &id)?;
     Ok(scim_response(StatusCode::OK, &doc))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
 }

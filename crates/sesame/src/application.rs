@@ -207,6 +207,7 @@ impl Application {
             http: Arc::new(HttpMetrics::default()),
             public_url: public_url.clone(),
             scim_token: config.scim.token()?.map(Arc::new),
+            metrics_token: config.server.metrics_token()?.map(Arc::new),
             portal: Arc::new(portal),
         };
         // Each chat platform serves its own routes; without it configured they answer 404.

@@ -39,7 +39,12 @@ enum Command {
         flows: Option<PathBuf>,
     },
     /// Create or update the database schema.
-    Migrate,
+    Migrate {
+        /// Change nothing: say whether this binary and the database's schema fit (exit 0), the
+        /// database needs migrating (exit 1), or a newer Sesame migrated it (exit 2).
+        #[arg(long)]
+        check: bool,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -106,14 +111,24 @@ enum TokenCommand {
         /// A name to recognise the token by.
         #[arg(long, default_value = "cli")]
         name: String,
-        /// Expire the token after this long, such as 90d.
+        /// Expire the token after this long, such as 30d; `never` for a token that does not
+        /// expire (say so only on purpose).
+        #[arg(long, default_value = sesame_app::tokens::DEFAULT_TOKEN_LIFETIME)]
+        expires_in: String,
+        /// The person (id or email) handing the token out, as the audit trail records it;
+        /// otherwise the operating-system account running this command.
         #[arg(long)]
-        expires_in: Option<String>,
+        by: Option<String>,
     },
     /// List tokens (never their secrets).
     List,
     /// Revoke a token by id.
-    Revoke { id: i64 },
+    Revoke {
+        id: i64,
+        /// The person (id or email) revoking it, as the audit trail records it.
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,7 +177,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Serve => serve(config, source).await,
             Command::Check { flows } => check(&config, flows),
-            Command::Migrate => {
+            Command::Migrate { check } if check => migrate_check(&config).await,
+            Command::Migrate { .. } => {
                 open_store(&config).await?;
                 println!("database {} is up to date", config.database.redacted_url());
                 Ok(ExitCode::SUCCESS)
@@ -323,7 +339,11 @@ fn check(config: &Config, flows_only: Option<PathBuf>) -> anyhow::Result<ExitCod
     let mut warnings = 0;
     if let Some(directory) = &directory {
         for flow in catalog.flows() {
-            for warning in dangling_references(flow, directory) {
+            let duties = sesame_core::duties::for_flow(flow, directory);
+            for warning in dangling_references(flow, directory)
+                .into_iter()
+                .chain(duties)
+            {
                 println!("warning: flow {}: {warning}", flow.id);
                 warnings += 1;
             }
@@ -425,22 +445,97 @@ async fn open_app(config: &Config) -> anyhow::Result<App> {
     Ok(app)
 }
 
+/// Who runs a token command, as the audit trail names them: the person `--by` names, or the
+/// operating-system account (never "sesame": the trail must say which human handed out a
+/// credential).
+fn token_operator(app: &sesame_app::App, by: Option<&str>) -> anyhow::Result<Actor> {
+    if let Some(by) = by {
+        let directory = app.directory();
+        let Some(person) = directory.find_user(by).filter(|u| u.active) else {
+            bail!("--by {by:?} is not an active person in the directory");
+        };
+        return Ok(match app.principal(&person.id) {
+            Ok(p) if p.admin => Actor::admin(person.id.clone()),
+            _ => Actor::user(person.id.clone()),
+        });
+    }
+    Ok(Actor::Operator {
+        account: os_account(),
+    })
+}
+
+/// The operating-system account running this process: `$USER`, `$LOGNAME`, else the numeric uid.
+fn os_account() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(name) = std::env::var(var) {
+            let name = name.trim();
+            if !name.is_empty() && name.len() <= 64 && !name.contains(char::is_control) {
+                return name.to_owned();
+            }
+        }
+    }
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| {
+                    ids.split_whitespace()
+                        .next()
+                        .map(|uid| format!("uid {uid}"))
+                })
+        })
+        .unwrap_or_else(|| String::from("unknown"))
+}
+
+/// `sesame migrate --check`, for a rolling upgrade: run it with the new binary before starting
+/// it, and with the old one to know whether it may still start.
+async fn migrate_check(config: &Config) -> anyhow::Result<ExitCode> {
+    let url = config.database.redacted_url();
+    let store =
+        sesame_app::Store::connect(secrecy::ExposeSecret::expose_secret(&config.database.url))
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+    let versions = store.schema_versions().await?;
+    store.close().await;
+    let latest = versions.known.last().copied().unwrap_or(0);
+    if let Some(problem) = versions.newer_than_this_build() {
+        println!("{url}: {problem}");
+        return Ok(ExitCode::from(2));
+    }
+    let pending = versions.pending();
+    if pending.is_empty() {
+        println!("{url}: the schema is at {latest:04}, as this Sesame expects");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let list: Vec<String> = pending.iter().map(|v| format!("{v:04}")).collect();
+    println!(
+        "{url}: {} migration(s) to apply ({}); `sesame migrate` or `sesame serve` applies them",
+        pending.len(),
+        list.join(", ")
+    );
+    Ok(ExitCode::from(1))
+}
+
 async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
     let app = open_app(config).await?;
-    let operator = Actor::System;
     match command {
         TokenCommand::Create {
             user,
             name,
             expires_in,
+            by,
         } => {
+            let operator = token_operator(&app, by.as_deref())?;
             let directory = app.directory();
             let Some(person) = directory.find_user(&user) else {
                 bail!("{user:?} is not an active person in the directory");
             };
-            let expires_at = match expires_in {
-                Some(text) => Some(app.now().plus(Span::parse(&text)?)),
-                None => None,
+            let expires_at = if expires_in.trim().eq_ignore_ascii_case("never") {
+                None
+            } else {
+                Some(app.now().plus(Span::parse(&expires_in)?))
             };
             let created = app
                 .create_token(&person.id, &name, expires_at, &operator)
@@ -462,13 +557,15 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
                     .expires_at
                     .map(|e| e.to_rfc3339())
                     .unwrap_or_else(|| String::from("never"));
+                let by = t.created_by.as_deref().unwrap_or("unknown");
                 println!(
-                    "{}\t{}\t{}\t{status}\texpires {expires}",
+                    "{}\t{}\t{}\t{status}\texpires {expires}\tmade by {by}",
                     t.id, t.user, t.name
                 );
             }
         }
-        TokenCommand::Revoke { id } => {
+        TokenCommand::Revoke { id, by } => {
+            let operator = token_operator(&app, by.as_deref())?;
             if !app.revoke_token(id, &operator).await? {
                 bail!("there is no active token {id}");
             }

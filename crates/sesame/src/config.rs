@@ -59,17 +59,23 @@ pub struct ScimConfig {
 impl ScimConfig {
     /// The token, when SCIM is on; refuses tokens too short to resist guessing.
     pub fn token(&self) -> anyhow::Result<Option<SecretString>> {
-        match &self.token {
-            Some(t) if t.expose_secret().trim().is_empty() => Ok(None),
-            Some(t) if t.expose_secret().trim().len() < 16 => {
-                bail!("[scim] token must be at least 16 characters")
-            }
-            Some(t) => Ok(Some(SecretString::from(
-                t.expose_secret().trim().to_owned(),
-            ))),
-            None => Ok(None),
-        }
+        bearer_secret(self.token.as_ref(), "[scim] token")
     }
+}
+
+/// A fixed bearer token from the configuration, trimmed: none when unset or empty, refused when
+/// too short to resist guessing.
+fn bearer_secret(value: Option<&SecretString>, key: &str) -> anyhow::Result<Option<SecretString>> {
+    let Some(value) = value.map(|t| t.expose_secret().trim()) else {
+        return Ok(None);
+    };
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.len() < 16 {
+        bail!("{key} must be at least 16 characters");
+    }
+    Ok(Some(SecretString::from(value.to_owned())))
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +91,10 @@ pub struct ServerConfig {
     /// connector call.
     #[serde(default = "default_job_lease_seconds")]
     pub job_lease_seconds: u64,
+    /// When set, `/metrics` answers only requests bearing this token (Prometheus'
+    /// `authorization: { credentials: ... }`); otherwise it is open, for a scraper on a private
+    /// network. At least 16 characters.
+    pub metrics_token: Option<SecretString>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -101,11 +111,17 @@ impl Default for ServerConfig {
             listen: default_listen(),
             public_url: None,
             job_lease_seconds: default_job_lease_seconds(),
+            metrics_token: None,
         }
     }
 }
 
 impl ServerConfig {
+    /// The metrics token, when `/metrics` is protected; refuses tokens too short to resist guessing.
+    pub fn metrics_token(&self) -> anyhow::Result<Option<SecretString>> {
+        bearer_secret(self.metrics_token.as_ref(), "[server] metrics_token")
+    }
+
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()

@@ -71,7 +71,14 @@ fn check_reports_every_problem_with_file_line_and_column() {
     let ok = sesame(&config_in(dir.path()), &["check"]);
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert!(
-        text(&ok.stdout).contains("ok: 4 flow(s) are valid, 0 warning(s)"),
+        text(&ok.stdout).contains("ok: 4 flow(s) are valid, 4 warning(s)"),
+        "{}",
+        text(&ok.stdout)
+    );
+
+    // The fixtures' own separation-of-duties traps are reported, naming who would meet them.
+    assert!(
+        text(&ok.stdout).contains("warning: flow prod-db: step 1 (Approval by security): when sam asks, only 1 of the 2 approvers it needs are left"),
         "{}",
         text(&ok.stdout)
     );
@@ -690,4 +697,181 @@ fn audit_verify_public_key_export_and_streams_on_postgres() {
     drop(runtime);
     let dir = tempfile::tempdir().unwrap();
     audit_story(&url, dir.path());
+}
+
+#[test]
+fn check_and_explain_warn_where_duties_cannot_be_separated() {
+    let dir = tempfile::tempdir().unwrap();
+    let flows = dir.path().join("flows");
+    std::fs::create_dir(&flows).unwrap();
+    // Fred alone owns step 1 (so he must approve it) and is one of the two Facilities approvers
+    // step 2 needs; step 1 escalates to Fran alone, and Fran alone fulfils.
+    std::fs::write(
+        flows.join("cash.yaml"),
+        "id: cash\nname: Petty cash\nrequesters: everyone\napproval:\n  - { name: Owner, approvers: { users: [fred] }, escalate_after: 1d, escalate_to: { user: fran } }\n  - { name: Facilities, approvers: { group: facilities }, required: 2 }\nfulfillment: { manual: { users: [fran] } }\n",
+    )
+    .unwrap();
+    let config = config_in(dir.path());
+    let fixture_flows = format!(
+        "{:?}",
+        sesame_testkit::fixtures()
+            .join("flows")
+            .display()
+            .to_string()
+    );
+    let toml = std::fs::read_to_string(&config).unwrap().replace(
+        &fixture_flows,
+        &format!("{:?}", flows.display().to_string()),
+    );
+    std::fs::write(&config, toml).unwrap();
+    let out = sesame(&config, &["check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for expected in [
+        "warning: flow cash: step 1 (Owner): when fred asks, they would be its only approver, and nobody approves their own request",
+        "warning: flow cash: step 1 (Owner): when fran asks, its escalation reaches only fran, who may not approve their own request",
+        "warning: flow cash: step 2 (Facilities): its approvers must all approve step 1 already, and one person approves at most one step of a request",
+        "warning: flow cash: when fran asks, they would be the only fulfiller, and nobody fulfils their own request",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+
+    let out = sesame(&config, &["flows", "explain", "cash", "--as", "fran"]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("WARNING: when fran asks, they would be the only fulfiller"),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+    // Someone the rules do not trap gets no warning about the fulfilment.
+    let out = sesame(&config, &["flows", "explain", "cash", "--as", "alice"]);
+    assert!(
+        !text(&out.stdout).contains("only fulfiller"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[tokio::test]
+async fn tokens_expire_name_their_maker_and_metrics_can_require_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml = toml.replace(
+        "[server]\n",
+        "[server]\nmetrics_token = \"scrape-me-with-this-token\"\n",
+    );
+    std::fs::write(&config, toml).unwrap();
+
+    // By default a token lives 90 days and is recorded as made by the account running the command.
+    let made = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .arg("--config")
+        .arg(&config)
+        .args(["token", "create", "--user", "alice", "--name", "laptop"])
+        .env("USER", "opsperson")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let forever = sesame(
+        &config,
+        &[
+            "token",
+            "create",
+            "--user",
+            "bob",
+            "--name",
+            "robot",
+            "--expires-in",
+            "never",
+            "--by",
+            "ada",
+        ],
+    );
+    assert!(forever.status.success(), "{}", text(&forever.stderr));
+    let unknown = sesame(
+        &config,
+        &["token", "create", "--user", "bob", "--by", "nobody-at-all"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("--by"),
+        "{}",
+        text(&unknown.stderr)
+    );
+
+    let list = text(&sesame(&config, &["token", "list"]).stdout);
+    let laptop = list
+        .lines()
+        .find(|l| l.contains("laptop"))
+        .expect("laptop token listed");
+    assert!(laptop.contains("made by cli:opsperson"), "{laptop}");
+    assert!(!laptop.contains("expires never"), "{laptop}");
+    let robot = list
+        .lines()
+        .find(|l| l.contains("robot"))
+        .expect("robot token listed");
+    assert!(
+        robot.contains("expires never") && robot.contains("made by ada"),
+        "{robot}"
+    );
+
+    // The trail names who handed each token out, never "sesame".
+    let export = text(&sesame(&config, &["audit", "export"]).stdout);
+    let created: Vec<serde_json::Value> = export
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["kind"] == "token_created")
+        .collect();
+    let actors: Vec<&str> = created.iter().filter_map(|e| e["actor"].as_str()).collect();
+    assert_eq!(actors, ["cli:opsperson", "ada"], "{export}");
+    assert_eq!(created[1]["detail"]["never_expires"], true);
+
+    // /metrics answers only with the configured bearer token.
+    let server = start_server(&config);
+    let client = reqwest::Client::new();
+    let open = client
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(open.headers().contains_key("www-authenticate"));
+    let wrong = client
+        .get(format!("{}/metrics", server.url))
+        .bearer_auth("scrape-me-with-this-tokeN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let scraped = client
+        .get(format!("{}/metrics", server.url))
+        .bearer_auth("scrape-me-with-this-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), reqwest::StatusCode::OK);
+    assert!(scraped.text().await.unwrap().contains("sesame_outbox_jobs"));
+    stop_server(server);
+}
+
+#[test]
+fn migrate_check_says_whether_the_binary_and_the_schema_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let fresh = sesame(&config, &["migrate", "--check"]);
+    assert_eq!(fresh.status.code(), Some(1), "{}", text(&fresh.stderr));
+    assert!(
+        text(&fresh.stdout).contains("migration(s) to apply"),
+        "{}",
+        text(&fresh.stdout)
+    );
+    let migrated = sesame(&config, &["migrate"]);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    let fits = sesame(&config, &["migrate", "--check"]);
+    assert_eq!(fits.status.code(), Some(0), "{}", text(&fits.stderr));
+    assert!(
+        text(&fits.stdout).contains("as this Sesame expects"),
+        "{}",
+        text(&fits.stdout)
+    );
 }

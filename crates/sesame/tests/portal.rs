@@ -8,6 +8,7 @@ mod portal {
     mod chat_links;
     mod decisions;
     pub mod fake_oidc;
+    mod lists;
     mod oidc;
     mod pages;
     mod search;

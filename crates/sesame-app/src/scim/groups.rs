@@ -204,6 +204,7 @@ impl App {
                 user,
             ));
         }
+        self.keep_an_admin(&users)?;
         let change = DirectoryChange {
             audit: events,
             users,

@@ -240,6 +240,7 @@ impl App {
         }
         self.check_user_name(&fields.user_name, &user.id).await?;
         self.check_scim_user(&user, &self.directory())?;
+        self.keep_an_admin(std::slice::from_ref(&user))?;
         let departs = current.user.active && !user.active;
         let mut events = vec![audit(
             now,
@@ -273,6 +274,7 @@ impl App {
         let now = self.now();
         let mut user = current.user.clone();
         user.active = false;
+        self.keep_an_admin(std::slice::from_ref(&user))?;
         let mut record = current.record.clone();
         record.updated_at = now;
         record.deleted_at = Some(now);

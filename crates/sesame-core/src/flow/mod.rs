@@ -30,6 +30,10 @@ pub struct Flow {
     /// The people who own the resource this flow grants, for `approvers: owners`.
     pub owners: Vec<UserId>,
     pub allow_self_approval: bool,
+    /// Whether the requester (or whoever filed the request) may close its fulfilment task.
+    pub allow_self_fulfilment: bool,
+    /// Whether one person may decide more than one approval step of the same request.
+    pub allow_same_approver_for_several_steps: bool,
     /// Whether someone may file this request for another person.
     pub allow_requests_for_others: bool,
     pub fulfillment: Fulfillment,

@@ -69,6 +69,10 @@ struct RawFlow {
     #[serde(default)]
     allow_self_approval: bool,
     #[serde(default)]
+    allow_self_fulfilment: bool,
+    #[serde(default)]
+    allow_same_approver_for_several_steps: bool,
+    #[serde(default)]
     allow_requests_for_others: bool,
     fulfillment: Value,
     pending_expires_after: Option<String>,
@@ -307,6 +311,8 @@ impl Validator<'_> {
             approval,
             owners,
             allow_self_approval: raw.allow_self_approval,
+            allow_self_fulfilment: raw.allow_self_fulfilment,
+            allow_same_approver_for_several_steps: raw.allow_same_approver_for_several_steps,
             allow_requests_for_others: raw.allow_requests_for_others,
             fulfillment: fulfillment?,
             pending_expires_after,

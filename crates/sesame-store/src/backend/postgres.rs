@@ -28,6 +28,12 @@ type DB = sqlx::Postgres;
 
 const CONNECTIONS: u32 = 16;
 
+/// The migrations embedded in this build.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Whether sqlx's bookkeeping table exists (not before the first migration).
+const MIGRATIONS_TABLE_EXISTS: &str = "SELECT to_regclass('_sqlx_migrations') IS NOT NULL";
+
 #[derive(Clone, Debug)]
 pub(crate) struct Pools {
     writer: Pool<DB>,
@@ -227,10 +233,7 @@ impl Pools {
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.writer)
-            .await
-            .map_err(migrate_error)
+        MIGRATOR.run(&self.writer).await.map_err(migrate_error)
     }
 
     pub(crate) async fn close(&self) {

@@ -57,6 +57,13 @@ mod batch;
 
 use batch::{Batcher, Failure, Rows, Write};
 
+/// The migrations embedded in this build.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Whether sqlx's bookkeeping table exists (not before the first migration).
+const MIGRATIONS_TABLE_EXISTS: &str =
+    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')";
+
 #[derive(Clone, Debug)]
 pub(crate) struct Pools {
     writer: Pool<DB>,
@@ -300,10 +307,7 @@ impl Pools {
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.writer)
-            .await
-            .map_err(migrate_error)
+        MIGRATOR.run(&self.writer).await.map_err(migrate_error)
     }
 
     pub(crate) async fn close(&self) {

@@ -100,6 +100,7 @@ pub async fn every_write_extends_one_chain(store: Store) {
                 hash: String::from("h"),
                 created_at: Timestamp(T0),
                 expires_at: None,
+                created_by: String::from("ada"),
             },
             &event("token_created", T0 + 7 * SECOND),
         )

@@ -178,6 +178,7 @@ pub async fn tokens_are_found_by_hash_and_revoked_once(store: Store) {
         hash: String::from("sha256:aaaa"),
         created_at: Timestamp(T0),
         expires_at: Some(Timestamp(T0 + DAY)),
+        created_by: String::from("cli:root"),
     };
     let token = store
         .create_token(&new, &event("token_created", T0))
@@ -187,6 +188,7 @@ pub async fn tokens_are_found_by_hash_and_revoked_once(store: Store) {
         (token.name.as_str(), &token.user, token.revoked_at),
         ("ci", &user_id("alice"), None)
     );
+    assert_eq!(token.created_by.as_deref(), Some("cli:root"));
     let other = NewToken {
         name: String::from("cli"),
         hash: String::from("sha256:bbbb"),
@@ -242,6 +244,96 @@ pub async fn tokens_are_found_by_hash_and_revoked_once(store: Store) {
         ["token_created", "token_created", "token_revoked"],
         "only the revocation that happened is audited"
     );
+}
+
+/// Whatever writes a person as inactive (one upsert, or a directory change such as SCIM's) revokes
+/// their tokens in the same transaction, audited once per person; other people's stay.
+pub async fn tokens_die_with_their_person(store: Store) {
+    for (who, hash) in [
+        ("alice", "h-a1"),
+        ("alice", "h-a2"),
+        ("bob", "h-b1"),
+        ("carol", "h-c1"),
+    ] {
+        store
+            .create_token(
+                &NewToken {
+                    name: String::from("t"),
+                    user: user_id(who),
+                    hash: String::from(hash),
+                    created_at: Timestamp(T0),
+                    expires_at: None,
+                    created_by: String::from("ada"),
+                },
+                &event("token_created", T0),
+            )
+            .await
+            .expect("create");
+    }
+    let mut alice = person("alice", None);
+    alice.active = false;
+    store
+        .upsert_user(&alice, &event("user_upserted", T0 + 10))
+        .await
+        .expect("deactivate alice");
+    let mut bob = person("bob", None);
+    bob.active = false;
+    store
+        .apply_directory_change(&sesame_store::DirectoryChange {
+            users: vec![bob, person("carol", None)],
+            audit: vec![event("user_deactivated", T0 + 20)],
+            ..sesame_store::DirectoryChange::default()
+        })
+        .await
+        .expect("deactivate bob");
+    let revoked_at = |hash: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .token_by_hash(hash)
+                .await
+                .expect("lookup")
+                .expect("kept")
+                .revoked_at
+        }
+    };
+    assert_eq!(revoked_at("h-a1").await, Some(Timestamp(T0 + 10)));
+    assert_eq!(revoked_at("h-a2").await, Some(Timestamp(T0 + 10)));
+    assert_eq!(revoked_at("h-b1").await, Some(Timestamp(T0 + 20)));
+    assert_eq!(
+        revoked_at("h-c1").await,
+        None,
+        "an active person keeps theirs"
+    );
+    let revocations = store
+        .audit(&AuditFilter {
+            kind: Some(String::from("tokens_revoked")),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit");
+    let people: Vec<&str> = revocations
+        .iter()
+        .map(|r| r.detail["user"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(people, ["alice", "bob"]);
+    assert_eq!(
+        revocations[0].detail["tokens"].as_array().map(Vec::len),
+        Some(2)
+    );
+    // Writing someone inactive again revokes nothing more and audits nothing more.
+    store
+        .upsert_user(&alice, &event("user_upserted", T0 + 30))
+        .await
+        .expect("again");
+    let again = store
+        .audit(&AuditFilter {
+            kind: Some(String::from("tokens_revoked")),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(again.len(), 2);
 }
 
 pub async fn inbound_keys_are_remembered_once(store: Store) {
@@ -441,5 +533,34 @@ pub async fn match_choices_are_kept_newest_first(store: Store) {
             (String::from("garage"), String::from("carpark")),
             (String::from("door card"), String::from("badge"))
         ]
+    );
+}
+
+/// The schema knows what it applied; a migration from a newer build makes this one refuse to
+/// migrate (and so to start) rather than run on a schema it does not understand.
+pub async fn a_schema_from_a_newer_build_is_refused(store: Store) {
+    let versions = store.schema_versions().await.expect("versions");
+    assert_eq!(versions.applied, versions.known, "migrated by the fixture");
+    assert!(versions.pending().is_empty() && versions.unknown().is_empty());
+    assert!(versions.newer_than_this_build().is_none());
+    let future = match store.backend() {
+        Backend::Sqlite => "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'from the future', 1, x'00', 0)",
+        Backend::Postgres => "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (9999, 'from the future', true, '\\x00'::bytea, 0)",
+    };
+    store
+        .execute_raw_for_tests(future)
+        .await
+        .expect("a newer build's row");
+    let versions = store.schema_versions().await.expect("versions");
+    assert_eq!(versions.unknown(), [9999]);
+    let problem = versions.newer_than_this_build().expect("refused");
+    assert!(problem.contains("9999"), "{problem}");
+    let refused = store
+        .migrate()
+        .await
+        .expect_err("a newer schema is not migrated");
+    assert!(
+        refused.to_string().contains("newer than this Sesame"),
+        "{refused}"
     );
 }

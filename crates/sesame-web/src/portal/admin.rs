@@ -86,6 +86,7 @@ pub async fn flows(
                     "fulfilment": e.fulfilment,
                     "duration": e.duration,
                     "pending_expiry": e.pending_expiry,
+                    "warnings": e.warnings,
                 })
             });
             json!({

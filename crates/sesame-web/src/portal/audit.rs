@@ -40,7 +40,7 @@ fn blank_to_none(value: &Option<String>) -> Option<String> {
 }
 
 /// Midnight UTC at the start of a `YYYY-MM-DD` date, in milliseconds.
-fn day_start(text: &str) -> Option<i64> {
+pub(super) fn day_start(text: &str) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(text, &format).ok()?;
     Some(date.midnight().assume_utc().unix_timestamp() * 1000)

@@ -1,6 +1,7 @@
 //! "My requests", the request page (`/requests/{number}`, the page Slack messages link to) and
 //! the actions on it. Requests the visitor may not see are "not found", as in the API.
 
+use super::listing::{self, ListFilters};
 use super::render::{self, page};
 use super::session::{PortalForm, Visitor};
 use super::views;
@@ -17,6 +18,8 @@ use sesame_core::RequestNumber;
 #[derive(Deserialize)]
 pub struct ListQuery {
     scope: Option<String>,
+    #[serde(flatten)]
+    filters: ListFilters,
 }
 
 pub async fn list(
@@ -30,29 +33,59 @@ pub async fn list(
         Some("all") => (RequestScope::All, "Requests I take part in"),
         _ => (RequestScope::Mine, "My requests"),
     };
-    let requests = match state
-        .app
-        .list_requests(who, scope, Vec::new(), None, 200)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return render::app_error_page(e, Some((&state.app, &visitor))),
+    let scope_name = if scope == RequestScope::All {
+        "all"
+    } else {
+        "mine"
     };
-    let directory = state.app.directory();
-    let rows: Vec<_> = requests
-        .iter()
-        .map(|r| views::summary(&directory, r))
+    let (rows, pager, problem) = match q.filters.query(&state.app, false) {
+        Ok(query) => {
+            let offset = query.offset;
+            match state.app.page_requests(who, scope, query).await {
+                Ok(found) => {
+                    let directory = state.app.directory();
+                    let rows: Vec<_> = found
+                        .requests
+                        .iter()
+                        .map(|r| views::summary(&directory, r))
+                        .collect();
+                    let base = format!(
+                        "/requests?{}",
+                        q.filters.query_string(&[("scope", scope_name)])
+                    );
+                    let pager = listing::pager(&base, "page", offset, rows.len(), found.total);
+                    (rows, pager, None)
+                }
+                Err(e) => return render::app_error_page(e, Some((&state.app, &visitor))),
+            }
+        }
+        Err(problem) => (Vec::new(), serde_json::Value::Null, Some(problem)),
+    };
+    let flows: Vec<_> = state
+        .app
+        .catalog()
+        .flows()
+        .map(|f| json!({ "value": f.id, "label": f.name }))
         .collect();
     page(
         &state.app,
         Some(&visitor),
-        StatusCode::OK,
+        if problem.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
         "requests.html",
         json!({
             "title": heading,
             "nav": "requests",
-            "scope": if scope == RequestScope::All { "all" } else { "mine" },
+            "scope": scope_name,
             "requests": rows,
+            "pager": pager,
+            "problem": problem,
+            "f": q.filters.echo(),
+            "states": listing::state_choices(),
+            "flows": flows,
         }),
     )
 }

@@ -954,6 +954,7 @@ async fn my_requests_include_those_filed_for_someone_else() {
 }
 
 mod chat_durability;
+mod duties;
 mod fulfilment;
 mod matching;
 mod refusals;

@@ -53,11 +53,17 @@ impl Pools {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let body = encode_user(user)?;
+        let departed: &[User] = if user.active {
+            &[]
+        } else {
+            std::slice::from_ref(user)
+        };
         self.upsert_directory_entry(
             "INSERT INTO directory_users (id, body) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
             user.id.as_str(),
             &body,
             audit,
+            departed,
         )
         .await
     }
@@ -73,6 +79,7 @@ impl Pools {
             group.id.as_str(),
             &body,
             audit,
+            &[],
         )
         .await
     }
@@ -83,8 +90,8 @@ impl Pools {
         id: &str,
         body: &str,
         audit: &AuditEvent,
+        departed: &[User],
     ) -> Result<(), StoreError> {
-        let event = EncodedAudit::new(audit)?;
         let mut tx = self.begin_write().await?;
         sqlx::query(sql)
             .bind(id)
@@ -96,7 +103,9 @@ impl Pools {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        append_chained(&mut tx, RequestRef::None, std::slice::from_ref(&event)).await?;
+        let mut events = vec![EncodedAudit::new(audit)?];
+        events.extend(revoke_tokens_of_departed(&mut tx, departed, audit).await?);
+        append_chained(&mut tx, RequestRef::None, &events).await?;
         tx.commit().await.map_err(db)
     }
 
@@ -125,6 +134,25 @@ impl Pools {
         Ok((users, groups))
     }
 
+    /// The schema versions this build knows, and those the database has applied.
+    pub(crate) async fn schema_versions(&self) -> Result<crate::SchemaVersions, StoreError> {
+        let known = MIGRATOR.iter().map(|m| m.version).collect();
+        // The writer: an in-memory SQLite database is only the writer's.
+        let exists: bool = sqlx::query_scalar(MIGRATIONS_TABLE_EXISTS)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db)?;
+        let applied = if exists {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.writer)
+                .await
+                .map_err(db)?
+        } else {
+            Vec::new()
+        };
+        Ok(crate::SchemaVersions { known, applied })
+    }
+
     pub(crate) async fn directory_version(&self) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT version FROM directory_state WHERE singleton = 1")
             .fetch_one(&self.reader)
@@ -140,13 +168,14 @@ impl Pools {
         let event = EncodedAudit::new(audit)?;
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (name, user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO api_tokens (name, user_id, hash, created_at, expires_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(token.name.as_str())
         .bind(token.user.as_str())
         .bind(token.hash.as_str())
         .bind(token.created_at.millis())
         .bind(token.expires_at.map(Timestamp::millis))
+        .bind(token.created_by.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
@@ -159,6 +188,7 @@ impl Pools {
             created_at: token.created_at,
             expires_at: token.expires_at,
             revoked_at: None,
+            created_by: Some(token.created_by.clone()),
         })
     }
 
@@ -253,4 +283,48 @@ impl Pools {
         let done = sqlx::raw_sql(sql).execute(&self.writer).await.map_err(db)?;
         Ok(done.rows_affected())
     }
+}
+
+/// Credentials die with the person: every unrevoked API token of someone written as inactive is
+/// revoked, and their portal sessions ended, in the same transaction as the change (whatever its
+/// source), so that reactivating them later brings no old credential back. One `tokens_revoked` event per person who had any, by the
+/// same actor and at the same time as `cause`.
+async fn revoke_tokens_of_departed(
+    conn: &mut <DB as sqlx::Database>::Connection,
+    departed: &[User],
+    cause: &AuditEvent,
+) -> Result<Vec<EncodedAudit>, StoreError> {
+    let mut events = Vec::new();
+    for user in departed.iter().filter(|u| !u.active) {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL RETURNING id",
+        )
+        .bind(cause.at.millis())
+        .bind(user.id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        // Portal sign-ins end too: a session must not come back to life with the person.
+        let sessions = sqlx::query("DELETE FROM portal_sessions WHERE user_id = $1")
+            .bind(user.id.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if ids.is_empty() && sessions == 0 {
+            continue;
+        }
+        events.push(EncodedAudit::new(&AuditEvent {
+            at: cause.at,
+            actor: cause.actor.clone(),
+            kind: String::from("tokens_revoked"),
+            detail: serde_json::json!({
+                "user": user.id,
+                "tokens": ids,
+                "portal_sessions_ended": sessions,
+                "reason": "the person is no longer active in the directory",
+            }),
+        })?);
+    }
+    Ok(events)
 }

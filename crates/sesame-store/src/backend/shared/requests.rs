@@ -64,53 +64,31 @@ impl Pools {
         let mut q = QueryBuilder::<DB>::new(
             "SELECT r.number, r.version, r.body FROM requests r WHERE 1 = 1",
         );
-        if let Some(requester) = &filter.requester {
-            q.push(" AND r.requester = ").push_bind(requester.as_str());
-        }
-        if let Some(person) = &filter.requested_or_filed_by {
-            q.push(" AND (r.requester = ")
-                .push_bind(person.as_str())
-                .push(" OR r.submitted_by = ")
-                .push_bind(person.as_str())
-                .push(")");
-        }
-        if let Some(person) = &filter.involving {
-            q.push(" AND r.number IN (SELECT p.request_number FROM request_people p WHERE p.user_id = ")
-                .push_bind(person.as_str())
-                .push(")");
-        }
-        if filter.waiting_on.is_some() || filter.duty.is_some() {
-            q.push(" AND r.number IN (SELECT d.request_number FROM duties d WHERE 1 = 1");
-            if let Some(person) = &filter.waiting_on {
-                q.push(" AND d.user_id = ").push_bind(person.as_str());
-            }
-            if let Some(duty) = filter.duty {
-                q.push(" AND d.duty = ").push_bind(duty.name());
-            }
-            q.push(")");
-        }
-        if !filter.states.is_empty() {
-            q.push(" AND r.state IN (");
-            let mut names = q.separated(", ");
-            for state in &filter.states {
-                names.push_bind(state.as_str());
-            }
-            q.push(")");
-        }
-        if let Some(flow) = &filter.flow {
-            q.push(" AND r.flow_id = ").push_bind(flow.as_str());
-        }
-        if let Some(before) = filter.before {
-            q.push(" AND r.number < ").push_bind(before.0);
-        }
-        q.push(" ORDER BY r.number DESC LIMIT ")
-            .push_bind(clamp_limit(filter.limit));
+        push_request_conditions(&mut q, filter);
+        q.push(if filter.oldest_first {
+            " ORDER BY r.number ASC LIMIT "
+        } else {
+            " ORDER BY r.number DESC LIMIT "
+        })
+        .push_bind(clamp_limit(filter.limit))
+        .push(" OFFSET ")
+        .push_bind(i64::from(filter.offset));
         let rows: Vec<RequestRow> = q
             .build_query_as()
             .fetch_all(&self.reader)
             .await
             .map_err(db)?;
         rows.into_iter().map(RequestRow::into_request).collect()
+    }
+
+    /// How many requests match the filter's conditions (its limit and offset ignored).
+    pub(crate) async fn count_requests(&self, filter: &RequestFilter) -> Result<i64, StoreError> {
+        let mut q = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM requests r WHERE 1 = 1");
+        push_request_conditions(&mut q, filter);
+        q.build_query_scalar()
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)
     }
 
     pub(crate) async fn add_comment(
@@ -179,5 +157,54 @@ impl Pools {
         .await
         .map_err(db)?;
         rows.into_iter().map(CommentRow::into_comment).collect()
+    }
+}
+
+/// The WHERE conditions of a request filter (after `WHERE 1 = 1`), for listing and counting alike.
+fn push_request_conditions<'a>(q: &mut QueryBuilder<'a, DB>, filter: &'a RequestFilter) {
+        if let Some(requester) = &filter.requester {
+        q.push(" AND r.requester = ").push_bind(requester.as_str());
+    }
+    if let Some(person) = &filter.requested_or_filed_by {
+        q.push(" AND (r.requester = ")
+            .push_bind(person.as_str())
+            .push(" OR r.submitted_by = ")
+            .push_bind(person.as_str())
+            .push(")");
+    }
+    if let Some(person) = &filter.involving {
+        q.push(" AND r.number IN (SELECT p.request_number FROM request_people p WHERE p.user_id = ")
+            .push_bind(person.as_str())
+            .push(")");
+    }
+    if filter.waiting_on.is_some() || filter.duty.is_some() {
+        q.push(" AND r.number IN (SELECT d.request_number FROM duties d WHERE 1 = 1");
+        if let Some(person) = &filter.waiting_on {
+            q.push(" AND d.user_id = ").push_bind(person.as_str());
+        }
+        if let Some(duty) = filter.duty {
+            q.push(" AND d.duty = ").push_bind(duty.name());
+        }
+        q.push(")");
+    }
+    if !filter.states.is_empty() {
+        q.push(" AND r.state IN (");
+        let mut names = q.separated(", ");
+        for state in &filter.states {
+            names.push_bind(state.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(flow) = &filter.flow {
+        q.push(" AND r.flow_id = ").push_bind(flow.as_str());
+    }
+    if let Some(before) = filter.before {
+        q.push(" AND r.number < ").push_bind(before.0);
+    }
+    if let Some(from) = filter.created_from {
+        q.push(" AND r.created_at >= ").push_bind(from.millis());
+    }
+    if let Some(until) = filter.created_until {
+        q.push(" AND r.created_at < ").push_bind(until.millis());
     }
 }

@@ -63,6 +63,10 @@ impl Pools {
                 .await
                 .map_err(db)?;
         }
+        let mut events = events;
+        if let Some(cause) = change.audit.first() {
+            events.extend(revoke_tokens_of_departed(&mut tx, &change.users, cause).await?);
+        }
         append_chained(&mut tx, RequestRef::None, &events).await?;
         tx.commit().await.map_err(db)
     }
