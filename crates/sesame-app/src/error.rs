@@ -1,4 +1,4 @@
-use sesame_core::DomainError;
+use sesame_core::{DomainError, RequestNumber};
 use sesame_store::StoreError;
 
 /// What a use case can fail with. The web crate maps each kind to one status code.
@@ -17,6 +17,10 @@ pub enum AppError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// A submission's client key was already used for this request, which was filed with
+    /// different content: answering with it would tell the caller their new submission was filed.
+    #[error("this key was already used for request {0}, filed with different content")]
+    KeyReused(RequestNumber),
     /// The database is unreachable or failed; the message is for logs, not for callers.
     #[error("storage failed: {0}")]
     Storage(StoreError),

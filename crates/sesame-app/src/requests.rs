@@ -72,7 +72,8 @@ impl App {
     }
 
     /// Files a request. `client_key` makes a retried submission (a Slack view resubmitted, an API
-    /// call repeated after a timeout) return the first request instead of creating a second.
+    /// call repeated after a timeout) return the first request instead of creating a second; the
+    /// same key with a different submission is refused (`AppError::KeyReused`).
     pub async fn submit(
         &self,
         who: &Principal,
@@ -108,11 +109,15 @@ impl App {
         let stored = match self.store().create_request(&transition, client_key).await {
             Ok(request) => request,
             Err(StoreError::DuplicateKey { existing }) => {
-                return self
+                let first = self
                     .store()
                     .request(existing)
                     .await?
-                    .ok_or_else(|| AppError::NotFound(existing.to_string()));
+                    .ok_or_else(|| AppError::NotFound(existing.to_string()))?;
+                if !same_submission(&first, &transition.request) {
+                    return Err(AppError::KeyReused(existing));
+                }
+                return Ok(first);
             }
             Err(e) => return Err(e.into()),
         };
@@ -423,4 +428,16 @@ pub struct RequestListQuery {
 pub struct RequestPage {
     pub requests: Vec<Request>,
     pub total: i64,
+}
+
+/// Whether a retried submission asks for what the first one filed: the same flow for the same
+/// person by the same person, with the same answers, justification and duration once checked
+/// (so spacing and key order do not matter, and anything that changes what approvers see does).
+fn same_submission(first: &Request, retry: &Request) -> bool {
+    first.flow.id == retry.flow.id
+        && first.requester == retry.requester
+        && first.submitted_by == retry.submitted_by
+        && first.answers == retry.answers
+        && first.justification == retry.justification
+        && first.duration == retry.duration
 }

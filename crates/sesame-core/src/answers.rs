@@ -1,6 +1,10 @@
 //! Checking a submission's answers against its flow's questions. The same rules serve Slack, Teams, the
 //! portal and the API, and each problem names the question so every surface can show it next to the
-//! field.
+//! field. Answers are typed JSON: a number question takes a JSON number, a yes/no question `true`
+//! or `false`, a multi-select a list; forms, which send every input as text, turn their inputs into
+//! those types with [`from_form`] first. Free text goes through [`text`].
+
+pub mod text;
 
 use crate::directory::Directory;
 use crate::flow::{DurationPolicy, Flow, Justification, Question, QuestionKind};
@@ -22,7 +26,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &str, message: impl Into<String>) -> Self {
         Self {
             field: field.to_owned(),
             message: message.into(),
@@ -107,12 +111,18 @@ pub fn check_submission(
             },
         }
     }
-    let justification = raw
-        .justification
-        .as_deref()
-        .map(str::trim)
-        .filter(|j| !j.is_empty());
-    match (flow.justification, justification) {
+    // Unbounded here so that a flow without justifications says so before any length.
+    let justification =
+        match text::optional("justification", raw.justification.as_deref(), usize::MAX) {
+            Ok(j) => j,
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+    let refused = errors.iter().any(|e| e.field == "justification");
+    match (flow.justification, justification.as_deref()) {
+        _ if refused => {}
         (Justification::Required, None) => errors.push(FieldError::new(
             "justification",
             "a justification is required",
@@ -137,7 +147,7 @@ pub fn check_submission(
     if errors.is_empty() {
         Ok(CheckedSubmission {
             answers,
-            justification: justification.map(str::to_owned),
+            justification,
             duration,
         })
     } else {
@@ -148,7 +158,7 @@ pub fn check_submission(
 fn is_blank(v: &serde_json::Value) -> bool {
     match v {
         serde_json::Value::Null => true,
-        serde_json::Value::String(s) => s.trim().is_empty(),
+        serde_json::Value::String(s) => text::is_blank(s),
         serde_json::Value::Array(items) => items.is_empty(),
         _ => false,
     }
@@ -158,8 +168,12 @@ fn check_duration(
     policy: Option<&DurationPolicy>,
     given: Option<&str>,
 ) -> Result<Option<Span>, FieldError> {
-    let given = given.map(str::trim).filter(|g| !g.is_empty());
-    match (policy, given) {
+    let given = given
+        .map(text::clean)
+        .transpose()
+        .map_err(|e| FieldError::new("duration", e.to_string()))?
+        .filter(|g| !g.is_empty());
+    match (policy, given.as_deref()) {
         (None, None) => Ok(None),
         (None, Some(_)) => Err(FieldError::new(
             "duration",
@@ -195,10 +209,10 @@ fn check_answer(
 ) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
     let text = || {
-        value
+        let given = value
             .as_str()
-            .map(str::trim)
-            .ok_or_else(|| format!("expected text, got {}", json_kind(value)))
+            .ok_or_else(|| format!("expected text, got {}", json_kind(value)))?;
+        text::clean(given).map_err(|e| e.to_string())
     };
     match kind {
         QuestionKind::Text { max_length } | QuestionKind::Textarea { max_length } => {
@@ -209,26 +223,29 @@ fn check_answer(
             if t.chars().count() > *max_length {
                 return Err(format!("must be at most {max_length} characters"));
             }
-            Ok(J::String(t.to_owned()))
+            Ok(J::String(t))
         }
         QuestionKind::Select { options } => {
             let t = text()?;
-            if options.iter().any(|o| o == t) {
-                Ok(J::String(t.to_owned()))
+            if options.contains(&t) {
+                Ok(J::String(t))
             } else {
                 Err(format!("must be one of: {}", options.join(", ")))
             }
         }
         QuestionKind::MultiSelect { options } => {
-            let items: Vec<&str> = match value {
+            // A single option is still a list: `"write"` for `["write"]` would hide a caller
+            // that confuses this question with a select.
+            let items: Vec<String> = match value {
                 J::Array(items) => items
                     .iter()
                     .map(|i| {
-                        i.as_str()
-                            .ok_or_else(|| String::from("expected a list of options"))
+                        let item = i
+                            .as_str()
+                            .ok_or_else(|| String::from("expected a list of options"))?;
+                        text::clean(item).map_err(|e| e.to_string())
                     })
                     .collect::<Result<_, _>>()?,
-                J::String(s) => vec![s.as_str()],
                 other => {
                     return Err(format!(
                         "expected a list of options, got {}",
@@ -238,12 +255,11 @@ fn check_answer(
             };
             let mut chosen: Vec<String> = Vec::new();
             for item in items {
-                let item = item.trim();
-                if !options.iter().any(|o| o == item) {
+                if !options.contains(&item) {
                     return Err(format!("`{item}` is not one of: {}", options.join(", ")));
                 }
-                if !chosen.iter().any(|c| c == item) {
-                    chosen.push(item.to_owned());
+                if !chosen.contains(&item) {
+                    chosen.push(item);
                 }
             }
             // Stored in the flow's order, so the same choice always looks the same.
@@ -253,12 +269,12 @@ fn check_answer(
         QuestionKind::Date => {
             let t = text()?;
             let format = ::time::macros::format_description!("[year]-[month]-[day]");
-            ::time::Date::parse(t, &format)
+            ::time::Date::parse(&t, &format)
                 .map_err(|_| format!("{t:?} is not a date; expected YYYY-MM-DD"))?;
-            Ok(J::String(t.to_owned()))
+            Ok(J::String(t))
         }
         QuestionKind::Duration { max } => {
-            let d = Span::parse(text()?).map_err(|e| e.to_string())?;
+            let d = Span::parse(&text()?).map_err(|e| e.to_string())?;
             if let Some(max) = max {
                 if d > *max {
                     return Err(format!("must be at most {max}"));
@@ -269,18 +285,16 @@ fn check_answer(
         QuestionKind::User => {
             let t = text()?;
             let user = directory
-                .find_user(t)
+                .find_user(&t)
                 .ok_or_else(|| format!("{t:?} is not an active person in the directory"))?;
             Ok(J::String(user.id.to_string()))
         }
         QuestionKind::Number { min, max, integer } => {
-            let n = match value {
-                J::Number(n) => n.as_f64(),
-                J::String(s) => s.trim().parse::<f64>().ok(),
-                _ => None,
-            }
-            .filter(|n| n.is_finite())
-            .ok_or_else(|| format!("expected a number, got {}", json_kind(value)))?;
+            // Only a JSON number: `"12"` would hide a caller that sends the wrong type.
+            let n = value
+                .as_f64()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| format!("expected a number, got {}", json_kind(value)))?;
             if *integer && n.fract() != 0.0 {
                 return Err(String::from("must be a whole number"));
             }
@@ -299,13 +313,31 @@ fn check_answer(
         }
         QuestionKind::Boolean => match value {
             J::Bool(b) => Ok(J::Bool(*b)),
-            J::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "yes" | "on" => Ok(J::Bool(true)),
-                "false" | "no" | "off" => Ok(J::Bool(false)),
-                _ => Err(String::from("expected yes or no")),
-            },
-            other => Err(format!("expected yes or no, got {}", json_kind(other))),
+            other => Err(format!("expected true or false, got {}", json_kind(other))),
         },
+    }
+}
+
+/// A form's input as the answer its question takes. Forms (Slack's modal, Teams' card, the
+/// portal's page) send every input as text; this gives a number question a JSON number, a yes/no
+/// question `true` or `false` (from true/yes/on and false/no/off) and a multi-select a list. Text
+/// that does not convert stays text, for [`check_submission`] to refuse with the question's name.
+pub fn from_form(kind: &QuestionKind, given: String) -> Value {
+    match kind {
+        QuestionKind::Number { .. } => given
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::String(given), Value::Number),
+        QuestionKind::Boolean => match given.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" => Value::Bool(true),
+            "false" | "no" | "off" => Value::Bool(false),
+            _ => Value::String(given),
+        },
+        QuestionKind::MultiSelect { .. } => Value::Array(vec![Value::String(given)]),
+        _ => Value::String(given),
     }
 }
 

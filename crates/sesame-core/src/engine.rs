@@ -5,7 +5,7 @@
 //! Every permission check happens here, against the request's own record of who may decide, so no
 //! surface (Slack button, portal form, API call) can be trusted to have checked.
 
-use crate::answers::{check_submission, FieldError, RawSubmission};
+use crate::answers::{check_submission, text, FieldError, RawSubmission};
 use crate::directory::Directory;
 use crate::events::{Actor, AuditEvent, Notice, Provision, Timer, TimerKind};
 use crate::flow::{Flow, Fulfillment};
@@ -577,18 +577,20 @@ pub fn decide(
     }
     let mut change = Change::new(request.clone(), actor, directory, now, false);
     match command {
-        Command::Approve { step, comment } => approve(&mut change, step, clean_text(comment)?)?,
+        Command::Approve { step, comment } => {
+            approve(&mut change, step, clean_text("comment", comment)?)?
+        }
         Command::Deny { step, reason } => deny(
             &mut change,
             step,
-            required_text(reason, "a reason for the denial")?,
+            required_text("reason", reason, "a reason for the denial")?,
         )?,
-        Command::Cancel { reason } => cancel(&mut change, clean_text(reason)?)?,
-        Command::CompleteFulfilment { note } => complete(&mut change, clean_text(note)?)?,
+        Command::Cancel { reason } => cancel(&mut change, clean_text("reason", reason)?)?,
+        Command::CompleteFulfilment { note } => complete(&mut change, clean_text("note", note)?)?,
         Command::FailFulfilment { reason } => {
-            fail(&mut change, required_text(reason, "a reason")?)?
+            fail(&mut change, required_text("reason", reason, "a reason")?)?
         }
-        Command::Revoke { reason } => revoke(&mut change, clean_text(reason)?)?,
+        Command::Revoke { reason } => revoke(&mut change, clean_text("reason", reason)?)?,
         Command::Fire(timer) => fire(&mut change, timer)?,
         Command::Connector(report) => provisioning::record(&mut change, report)?,
         Command::ExtendAccess { extension, by } => {
@@ -599,27 +601,16 @@ pub fn decide(
     Ok(change.finish())
 }
 
-fn clean_text(text: Option<String>) -> Result<Option<String>, DomainError> {
-    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-    if text
-        .as_ref()
-        .is_some_and(|t| t.chars().count() > MAX_REASON)
-    {
-        return Err(DomainError::InvalidSubmission(vec![FieldError {
-            field: String::from("reason"),
-            message: format!("must be at most {MAX_REASON} characters"),
-        }]));
-    }
-    Ok(text)
+/// An optional comment, note or reason, checked as all free text is (`answers::text`); `field`
+/// names it in the error, as the caller's form or body calls it.
+fn clean_text(field: &str, text: Option<String>) -> Result<Option<String>, DomainError> {
+    text::optional(field, text.as_deref(), MAX_REASON)
+        .map_err(|e| DomainError::InvalidSubmission(vec![e]))
 }
 
-fn required_text(text: String, what: &str) -> Result<String, DomainError> {
-    clean_text(Some(text))?.ok_or_else(|| {
-        DomainError::InvalidSubmission(vec![FieldError {
-            field: String::from("reason"),
-            message: format!("{what} is required"),
-        }])
-    })
+fn required_text(field: &str, text: String, what: &str) -> Result<String, DomainError> {
+    text::required(field, &text, MAX_REASON, what)
+        .map_err(|e| DomainError::InvalidSubmission(vec![e]))
 }
 
 fn person(actor: &Actor) -> Result<&UserId, DomainError> {
@@ -1169,7 +1160,7 @@ pub fn comment(
             request.title()
         )));
     }
-    let text = required_text(text.to_owned(), "the comment's text")?;
+    let text = required_text("text", text.to_owned(), "the comment's text")?;
     let event = AuditEvent::new(now, actor, "comment_added", json!({ "text": text }));
     Ok((text, event))
 }

@@ -50,7 +50,7 @@ pub struct Span {
 
 /// Why a text is not a span.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{text:?} is not a duration: expected a number and a unit (w, d, h, m or s), such as 30d, 4h or 1w2d")]
+#[error("{text:?} is not a duration: expected a number and a unit (w, d, h, m or s), each unit at most once and largest first, such as 30d, 4h or 1w2d")]
 pub struct SpanError {
     pub text: String,
 }
@@ -92,38 +92,46 @@ impl Span {
         let err = || SpanError {
             text: text.to_owned(),
         };
-        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.is_empty() {
+        let mut rest = text.trim();
+        if rest.is_empty() {
             return Err(err());
         }
         let mut total: i64 = 0;
-        let mut digits = String::new();
-        for c in compact.chars() {
-            if c.is_ascii_digit() {
-                digits.push(c);
-                if digits.len() > 9 {
-                    return Err(err());
-                }
-                continue;
+        // Each unit at most once and largest first: "1d1d" or "2h1d" is a typo, not 2 days or
+        // 26 hours, and "1 2h" must not read as 12 hours.
+        let mut previous: Option<usize> = None;
+        while !rest.is_empty() {
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits == 0 || digits > 9 {
+                return Err(err());
             }
-            let unit = match c.to_ascii_lowercase() {
-                'w' => 7 * 24 * 3600,
-                'd' => 24 * 3600,
-                'h' => 3600,
-                'm' => 60,
-                's' => 1,
-                _ => return Err(err()),
-            };
-            let n: i64 = digits.parse().map_err(|_| err())?;
-            digits.clear();
-            total = total.saturating_add(n.saturating_mul(unit));
+            let n: i64 = rest[..digits].parse().map_err(|_| err())?;
+            rest = rest[digits..].trim_start();
+            let mut chars = rest.chars();
+            let unit = chars.next().ok_or_else(err)?.to_ascii_lowercase();
+            let index = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(err)?;
+            if previous.is_some_and(|p| index <= p) {
+                return Err(err());
+            }
+            previous = Some(index);
+            total = total.saturating_add(n.saturating_mul(UNITS[index].1));
+            rest = chars.as_str().trim_start();
         }
-        if !digits.is_empty() || total <= 0 || total > MAX_SPAN_SECONDS {
+        if total <= 0 || total > MAX_SPAN_SECONDS {
             return Err(err());
         }
         Ok(Self { seconds: total })
     }
 }
+
+/// A span's units, largest first, with their length in seconds.
+const UNITS: [(char, i64); 5] = [
+    ('w', 604_800),
+    ('d', 86_400),
+    ('h', 3_600),
+    ('m', 60),
+    ('s', 1),
+];
 
 impl fmt::Display for Span {
     /// The largest whole unit that fits exactly: 30d, 2w, 4h, 90m. People read "30d" more easily
@@ -164,6 +172,9 @@ mod tests {
             ("90m", 5_400, "90m"),
             ("14d", 14 * 86_400, "2w"),
             ("1D", 86_400, "1d"),
+            ("1d 2h", 93_600, "26h"),
+            (" 4 h ", 14_400, "4h"),
+            ("1w1d1h1m1s", 694_861, "694861s"),
         ] {
             let span = Span::parse(text).unwrap();
             assert_eq!(span.seconds(), seconds, "{text}");
@@ -174,7 +185,25 @@ mod tests {
 
     #[test]
     fn bad_spans_are_refused() {
-        for bad in ["", "d", "30", "3x", "-1d", "0h", "99999999999d", "11000d"] {
+        for bad in [
+            "",
+            "d",
+            "30",
+            "3x",
+            "-1d",
+            "0h",
+            "99999999999d",
+            "11000d",
+            "1d1d",
+            "2h1d",
+            "1h1h",
+            "1 2h",
+            "1dd",
+            "1day",
+            "1d 2",
+            "1.5h",
+            "1d,2h",
+        ] {
             assert!(Span::parse(bad).is_err(), "{bad:?}");
         }
     }

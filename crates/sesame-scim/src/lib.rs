@@ -39,14 +39,55 @@ pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const CORE_GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-/// Reads a request body as JSON; anything else is `invalidSyntax`.
+/// Reads a request body as JSON; anything else is `invalidSyntax`. A value or attribute name
+/// holding U+0000 is `invalidValue`: no directory entry may hold it (PostgreSQL cannot store it in
+/// text), and refusing it here names the attribute instead of failing in the store.
 pub fn parse_json(body: &[u8]) -> Result<Value, Error> {
-    serde_json::from_slice(body).map_err(|e| {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
         Error::bad(
             ScimType::InvalidSyntax,
             format!("the body is not valid JSON: {e}"),
         )
-    })
+    })?;
+    if let Some(at) = nul_at(&value, "") {
+        let at = if at.is_empty() {
+            String::from("the body")
+        } else {
+            at
+        };
+        return Err(Error::bad(
+            ScimType::InvalidValue,
+            format!("{at} contains the NUL character (U+0000), which is not allowed"),
+        ));
+    }
+    Ok(value)
+}
+
+/// The path of the first string or attribute name that holds U+0000, such as `name.givenName`
+/// or `Operations[0].value`.
+fn nul_at(value: &Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) => s.contains('\0').then(|| path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "\\u0000")))
+            } else {
+                nul_at(item, &join(key))
+            }
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -62,5 +103,39 @@ mod tests {
             (400, Some(ScimType::InvalidSyntax))
         );
         assert!(err.detail.starts_with("the body is not valid JSON"));
+    }
+
+    #[test]
+    fn nul_in_any_value_or_attribute_name_is_an_invalid_value_naming_it() {
+        for (body, at) in [
+            (r#"{"userName":"a\u0000"}"#, "userName"),
+            (r#"{"name":{"givenName":"\u0000"}}"#, "name.givenName"),
+            (
+                r#"{"Operations":[{"op":"replace","value":{"displayName":"x\u0000"}}]}"#,
+                "Operations[0].value.displayName",
+            ),
+            (
+                r#"{"emails":[{"value":"a@b"},{"value":"\u0000"}]}"#,
+                "emails[1].value",
+            ),
+            (r#"{"a\u0000b":1}"#, "a\\u0000b"),
+            (r#""\u0000""#, "the body"),
+        ] {
+            let err = parse_json(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                (err.status, err.scim_type),
+                (400, Some(ScimType::InvalidValue)),
+                "{body}"
+            );
+            assert!(
+                err.detail.starts_with(&format!("{at} contains")),
+                "{body}: {}",
+                err.detail
+            );
+        }
+        assert!(
+            parse_json(br#"{"userName":"a\\u0000"}"#).is_ok(),
+            "an escaped backslash is no NUL"
+        );
     }
 }

@@ -31,8 +31,17 @@ pub struct ErrorDetail {
     pub message: String,
     /// Problems with single fields, for forms.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<FieldProblem>)]
     pub fields: Vec<FieldError>,
+}
+
+/// One problem with one field (`sesame_core::FieldError` as the JSON shows it).
+#[derive(ToSchema)]
+#[allow(dead_code)] // Describes the JSON for the OpenAPI document; never built.
+pub struct FieldProblem {
+    /// A question id, `justification`, `duration`, `text`, `reason`, ... or empty for the whole.
+    field: String,
+    message: String,
 }
 
 impl ApiError {
@@ -69,6 +78,11 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             AppError::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
             AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            AppError::KeyReused(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                e.to_string(),
+            ),
             AppError::Storage(cause) => {
                 tracing::error!(error = %cause, "storage failure");
                 Self::new(

@@ -38,7 +38,28 @@ pub fn routes() -> Router<WebState> {
         .route("/scim/v2/Schemas/{id}", get(schema))
         .route("/scim/v2/.search", post(list::<(ScimUser, ScimGroup)>));
     let router = resource_routes::<ScimUser>(router);
-    resource_routes::<ScimGroup>(router).route("/scim/v2/{*rest}", axum::routing::any(unknown))
+    resource_routes::<ScimGroup>(router)
+        .route("/scim/v2/{*rest}", axum::routing::any(unknown))
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
+}
+
+/// U+0000 in the path or the query string is refused before any handler reads them, as in the
+/// API (`extract.rs`); bodies are checked by `sesame_scim::parse_json`.
+async fn refuse_nul_in_uri(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match crate::extract::nul_in_uri(request.uri()) {
+        Some(place) => {
+            axum::response::IntoResponse::into_response(ScimError(sesame_scim::Error::bad(
+                sesame_scim::ScimType::InvalidValue,
+                format!(
+                    "{place} contains the NUL character (U+0000), which Sesame accepts in no value"
+                ),
+            )))
+        }
+        None => next.run(request).await,
+    }
 }
 
 /// The identity provider, authenticated by the configured token (compared in constant time).

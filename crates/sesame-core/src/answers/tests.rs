@@ -28,6 +28,11 @@ fn each_question_type_accepts_and_normalises_good_values_and_refuses_bad_ones() 
         ("{ id: q, label: Q, type: text }", json!("two\nlines"), Err("must be a single line")),
         ("{ id: q, label: Q, type: text }", json!("carriage\rreturn"), Err("must be a single line")),
         ("{ id: q, label: Q, type: text }", json!(12), Err("expected text, got a number")),
+        // text: invisible ends trimmed, bidirectional controls removed, control characters refused
+        ("{ id: q, label: Q, type: text }", json!("\u{FEFF}AB12\u{200B}"), ok(json!("AB12"))),
+        ("{ id: q, label: Q, type: text }", json!("AB\u{202E}21"), ok(json!("AB21"))),
+        ("{ id: q, label: Q, type: text }", json!("AB\u{0}12"), Err("contains the NUL character (U+0000)")),
+        ("{ id: q, label: Q, type: textarea }", json!("bell\u{7}"), Err("control character U+0007")),
         // textarea: several lines allowed
         ("{ id: q, label: Q, type: textarea }", json!("two\nlines"), ok(json!("two\nlines"))),
         ("{ id: q, label: Q, type: textarea, max_length: 5 }", json!("123456"), Err("must be at most 5 characters")),
@@ -36,9 +41,11 @@ fn each_question_type_accepts_and_normalises_good_values_and_refuses_bad_ones() 
         ("{ id: q, label: Q, type: select, options: [London, Berlin] }", json!(" Berlin "), ok(json!("Berlin"))),
         ("{ id: q, label: Q, type: select, options: [London, Berlin] }", json!("berlin"), Err("must be one of: London, Berlin")),
         ("{ id: q, label: Q, type: select, options: [London, Berlin] }", json!(["London"]), Err("expected text, got a list")),
-        // multi_select: a subset, deduplicated, in the flow's order; a single string is one choice
+        // multi_select: a list, a subset, deduplicated, in the flow's order; a lone string is refused
         ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!(["admin", "read", "admin"]), ok(json!(["read", "admin"]))),
-        ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!("write"), ok(json!(["write"]))),
+        ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!(["write"]), ok(json!(["write"]))),
+        ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!("write"), Err("expected a list of options, got text")),
+        ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!(["read\u{0}"]), Err("U+0000")),
         ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!(["read", "root"]), Err("`root` is not one of: read, write, admin")),
         ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!(["read", 3]), Err("expected a list of options")),
         ("{ id: q, label: Q, type: multi_select, options: [read, write, admin] }", json!({"read": true}), Err("expected a list of options, got an object")),
@@ -54,14 +61,18 @@ fn each_question_type_accepts_and_normalises_good_values_and_refuses_bad_ones() 
         ("{ id: q, label: Q, type: duration, max: 8h }", json!("8h1m"), Err("must be at most 8h")),
         ("{ id: q, label: Q, type: duration }", json!("1w"), ok(json!("1w"))),
         ("{ id: q, label: Q, type: duration }", json!("soon"), Err("is not a duration")),
+        ("{ id: q, label: Q, type: duration }", json!("1d1d"), Err("is not a duration")),
+        ("{ id: q, label: Q, type: duration }", json!(8), Err("expected text, got a number")),
         // user: an active person, by id or email, stored as the id
         ("{ id: q, label: Q, type: user }", json!("sam"), ok(json!("sam"))),
         ("{ id: q, label: Q, type: user }", json!("Alice@Example.com"), ok(json!("alice"))),
         ("{ id: q, label: Q, type: user }", json!("gone"), Err("\"gone\" is not an active person in the directory")),
         ("{ id: q, label: Q, type: user }", json!("nobody"), Err("is not an active person")),
-        // number: from a number or numeric text, within min/max, whole when integer
+        // number: a JSON number only (numeric text is refused), within min/max, whole when integer
         ("{ id: q, label: Q, type: number, min: 1, max: 10, integer: true }", json!(3), ok(json!(3.0))),
-        ("{ id: q, label: Q, type: number, min: 1, max: 10, integer: true }", json!(" 10 "), ok(json!(10.0))),
+        ("{ id: q, label: Q, type: number, min: 1, max: 10, integer: true }", json!(10), ok(json!(10.0))),
+        ("{ id: q, label: Q, type: number, min: 1, max: 10, integer: true }", json!(" 10 "), Err("expected a number, got text")),
+        ("{ id: q, label: Q, type: number }", json!("12"), Err("expected a number, got text")),
         ("{ id: q, label: Q, type: number, min: 1, max: 10, integer: true }", json!(1), ok(json!(1.0))),
         ("{ id: q, label: Q, type: number, min: 1, max: 10, integer: true }", json!(2.5), Err("must be a whole number")),
         ("{ id: q, label: Q, type: number, min: 1, max: 10, integer: true }", json!(0), Err("must be between 1 and 10")),
@@ -73,15 +84,12 @@ fn each_question_type_accepts_and_normalises_good_values_and_refuses_bad_ones() 
         ("{ id: q, label: Q, type: number }", json!("inf"), Err("expected a number")),
         ("{ id: q, label: Q, type: number }", json!("NaN"), Err("expected a number")),
         ("{ id: q, label: Q, type: number }", json!(true), Err("expected a number, got true/false")),
-        // boolean: a bool, or yes/no words
+        // boolean: a JSON true or false only (words are for forms, see from_form)
         ("{ id: q, label: Q, type: boolean }", json!(true), ok(json!(true))),
         ("{ id: q, label: Q, type: boolean }", json!(false), ok(json!(false))),
-        ("{ id: q, label: Q, type: boolean }", json!("Yes"), ok(json!(true))),
-        ("{ id: q, label: Q, type: boolean }", json!(" no "), ok(json!(false))),
-        ("{ id: q, label: Q, type: boolean }", json!("true"), ok(json!(true))),
-        ("{ id: q, label: Q, type: boolean }", json!("off"), ok(json!(false))),
-        ("{ id: q, label: Q, type: boolean }", json!("maybe"), Err("expected yes or no")),
-        ("{ id: q, label: Q, type: boolean }", json!(1), Err("expected yes or no, got a number")),
+        ("{ id: q, label: Q, type: boolean }", json!("Yes"), Err("expected true or false, got text")),
+        ("{ id: q, label: Q, type: boolean }", json!("true"), Err("expected true or false, got text")),
+        ("{ id: q, label: Q, type: boolean }", json!(1), Err("expected true or false, got a number")),
     ];
     let mut failures = Vec::new();
     for (question, value, expected) in &cases {
@@ -141,7 +149,7 @@ fn a_complete_submission_is_normalised() {
     let f = flow(CARPARK);
     let checked = check_submission(
         &f,
-        &raw(json!({ "plate": " AB12 CDE ", "site": "Berlin", "reason": "", "ev": "yes", "bay": "B" }), Some("  new car  "), Some("60d")),
+        &raw(json!({ "plate": " AB12 CDE ", "site": "Berlin", "reason": "", "ev": true, "bay": "B" }), Some("  new car  "), Some("60d")),
         &directory(),
     )
     .unwrap();
@@ -162,7 +170,15 @@ fn a_complete_submission_is_normalised() {
 #[test]
 fn required_questions_need_answers_and_optional_ones_do_not() {
     let f = flow(CARPARK);
-    for blank in [json!(null), json!(""), json!("   "), json!([])] {
+    for blank in [
+        json!(null),
+        json!(""),
+        json!("   "),
+        json!([]),
+        json!("\u{200B}"),
+        json!("\u{2060}\u{FEFF} \u{200D}"),
+        json!("\u{202E}"),
+    ] {
         let err = check_submission(
             &f,
             &raw(json!({ "plate": blank, "site": "London" }), Some("j"), None),
@@ -194,7 +210,7 @@ fn required_questions_need_answers_and_optional_ones_do_not() {
 fn hidden_questions_are_not_required_and_their_answers_are_dropped() {
     let f = flow(CARPARK);
     // bay is required, but only asked when ev is true.
-    for ev in [json!(false), json!("no"), json!(null)] {
+    for ev in [json!(false), json!(null)] {
         let checked = check_submission(
             &f,
             &raw(
@@ -325,10 +341,14 @@ fn justification_follows_the_flow() {
     };
     let long = "j".repeat(MAX_JUSTIFICATION + 1);
     #[rustfmt::skip]
-    let cases: [(&str, Option<&str>, Result<Option<&str>, &str>); 9] = [
+    let cases: [(&str, Option<&str>, Result<Option<&str>, &str>); 13] = [
         ("required", Some(" because "), Ok(Some("because"))),
         ("required", None, Err("a justification is required")),
         ("required", Some("   "), Err("a justification is required")),
+        ("required", Some("\u{200B}\u{2060}\u{FEFF}"), Err("a justification is required")),
+        ("required", Some("\u{2066}\u{2069}"), Err("a justification is required")),
+        ("required", Some("ok \u{202E}won\u{202C}"), Ok(Some("ok won"))),
+        ("required", Some("why\u{0}"), Err("contains the NUL character (U+0000), which is not allowed in text")),
         ("optional", None, Ok(None)),
         ("optional", Some("why not"), Ok(Some("why not"))),
         ("optional", Some(&long), Err("must be at most 3000 characters")),
@@ -366,6 +386,8 @@ fn duration_defaults_is_capped_and_is_only_chosen_where_allowed() {
         (&chooses, Some("1d"), Ok(Some(span("1d")))),
         (&chooses, Some("25h"), Err("must be at most 1d")),
         (&chooses, Some("a while"), Err("\"a while\" is not a duration")),
+        (&chooses, Some("1h1h"), Err("\"1h1h\" is not a duration")),
+        (&chooses, Some("\u{FEFF}2h"), Ok(Some(span("2h")))),
         (&fixed, None, Ok(Some(span("8h")))),
         (&fixed, Some("2h"), Err("this flow always grants 8h; the duration cannot be chosen")),
         (&none, None, Ok(None)),
@@ -406,4 +428,75 @@ fn is_shown_needs_every_listed_answer() {
         is_shown(&f.questions[0], &Answers::new()),
         "no shown_if: always shown"
     );
+}
+
+#[test]
+fn forms_turn_their_text_into_the_types_questions_take() {
+    let f = flow(
+        "id: t\nname: T\nrequesters: everyone\nfulfillment: { manual: { group: it } }\nquestions:\n\
+         - { id: n, label: N, type: number }\n\
+         - { id: b, label: B, type: boolean }\n\
+         - { id: m, label: M, type: multi_select, options: [x, y] }\n\
+         - { id: t, label: T, type: text }\n",
+    );
+    let kind = |i: usize| &f.questions[i].kind;
+    assert_eq!(from_form(kind(0), String::from(" 12 ")), json!(12.0));
+    assert_eq!(from_form(kind(0), String::from("1e3")), json!(1000.0));
+    for not_a_number in ["twelve", "NaN", "inf", ""] {
+        assert_eq!(
+            from_form(kind(0), not_a_number.to_owned()),
+            json!(not_a_number),
+            "left as text for check_submission to refuse"
+        );
+    }
+    for (given, expected) in [
+        ("yes", true),
+        ("On", true),
+        ("true", true),
+        ("no", false),
+        ("off", false),
+    ] {
+        assert_eq!(
+            from_form(kind(1), given.to_owned()),
+            json!(expected),
+            "{given}"
+        );
+    }
+    assert_eq!(from_form(kind(1), String::from("maybe")), json!("maybe"));
+    assert_eq!(from_form(kind(2), String::from("x")), json!(["x"]));
+    assert_eq!(from_form(kind(3), String::from("12")), json!("12"));
+    // What a form sends, converted, passes the same checks as the API's typed JSON.
+    let raw = RawSubmission {
+        answers: [("n", "7"), ("b", "yes"), ("t", "plain")]
+            .into_iter()
+            .map(|(id, v)| {
+                (
+                    id.to_owned(),
+                    from_form(&f.question(id).unwrap().kind, v.to_owned()),
+                )
+            })
+            .collect(),
+        ..RawSubmission::default()
+    };
+    let checked = check_submission(&f, &raw, &directory()).unwrap();
+    assert_eq!(checked.answers[&qid("n")], json!(7.0));
+    assert_eq!(checked.answers[&qid("b")], json!(true));
+}
+
+#[test]
+fn every_question_type_is_listed_in_type_names() {
+    let f = flow(
+        "id: t\nname: T\nrequesters: everyone\nfulfillment: { manual: { group: it } }\nquestions:\n\
+         - { id: a, label: A, type: text }\n\
+         - { id: b, label: B, type: textarea }\n\
+         - { id: c, label: C, type: select, options: [x] }\n\
+         - { id: d, label: D, type: multi_select, options: [x] }\n\
+         - { id: e, label: E, type: date }\n\
+         - { id: f, label: F, type: duration }\n\
+         - { id: g, label: G, type: user }\n\
+         - { id: h, label: H, type: number }\n\
+         - { id: i, label: I, type: boolean }\n",
+    );
+    let names: Vec<&str> = f.questions.iter().map(|q| q.kind.type_name()).collect();
+    assert_eq!(names, crate::flow::QuestionKind::TYPE_NAMES);
 }

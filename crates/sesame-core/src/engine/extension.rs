@@ -82,7 +82,7 @@ pub fn extend(
             d
         }
     };
-    let reason = clean_text(ask.reason)?;
+    let reason = clean_text("reason", ask.reason)?;
     if reason.is_none() && flow.justification == crate::flow::Justification::Required {
         return Err(field("justification", "a reason is required"));
     }

@@ -92,6 +92,19 @@ pub enum QuestionKind {
 }
 
 impl QuestionKind {
+    /// Every `type_name`, in the order flows document them, for documentation and schemas.
+    pub const TYPE_NAMES: [&'static str; 9] = [
+        "text",
+        "textarea",
+        "select",
+        "multi_select",
+        "date",
+        "duration",
+        "user",
+        "number",
+        "boolean",
+    ];
+
     pub fn type_name(&self) -> &'static str {
         match self {
             QuestionKind::Text { .. } => "text",

@@ -8,7 +8,7 @@ use super::{
 use crate::blocks::{option, options_response, section, Modal, PrivateMetadata};
 use crate::text::{truncate, Mrkdwn, PlainText};
 use serde_json::{json, Map, Value};
-use sesame_core::answers::{visible_answers, FieldError, RawSubmission};
+use sesame_core::answers::{from_form, visible_answers, FieldError, RawSubmission};
 use sesame_core::flow::{Flow, QuestionKind};
 
 /// Slack documents no limit for an inline error; the input label and hint limit is a safe bound.
@@ -41,10 +41,9 @@ pub fn parse_submission(
                     format!("Slack user {slack_id} (no Sesame account is linked to it)")
                 }))
             }
-            (QuestionKind::Boolean, Value::String(text)) if text == "true" || text == "false" => {
-                Value::Bool(text == "true")
-            }
             (QuestionKind::MultiSelect { .. }, Value::Array(items)) if items.is_empty() => continue,
+            // Inputs arrive as text ("12", "true"); the question's type decides the JSON type.
+            (kind, Value::String(text)) => from_form(kind, text),
             (_, other) => other,
         };
         raw.answers.insert(question.id.to_string(), answer);

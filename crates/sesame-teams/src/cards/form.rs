@@ -12,7 +12,9 @@
 use super::text::{heading, note, rich, truncate, Run, MAX_NAME_CHARS};
 use super::{execute, verbs, Card};
 use serde_json::{json, Value};
-use sesame_core::answers::{is_shown, Answers, FieldError, RawSubmission, MAX_JUSTIFICATION};
+use sesame_core::answers::{
+    from_form, is_shown, Answers, FieldError, RawSubmission, MAX_JUSTIFICATION,
+};
 use sesame_core::flow::{Flow, Justification, Question, QuestionKind};
 use sesame_core::time::Span;
 
@@ -257,10 +259,8 @@ pub fn parse_form(flow: &Flow, data: &Value) -> RawSubmission {
                     .map(|s| Value::String(s.to_owned()))
                     .collect(),
             ),
-            QuestionKind::Boolean if given == "true" || given == "false" => {
-                Value::Bool(given == "true")
-            }
-            _ => Value::String(given),
+            // Inputs arrive as text ("12", "true"); the question's type decides the JSON type.
+            kind => from_form(kind, given),
         };
         raw.answers.insert(question.id.to_string(), answer);
     }

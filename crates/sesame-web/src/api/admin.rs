@@ -9,6 +9,21 @@ use serde::Deserialize;
 use sesame_app::{AuditFilter, JobPayload, JobStatus};
 use sesame_core::{RequestNumber, Timestamp};
 
+/// The most audit events one page may hold.
+const MAX_AUDIT_PAGE: u32 = 5000;
+/// The most outbox jobs one answer may hold.
+const MAX_OUTBOX_PAGE: u32 = 1000;
+
+/// A page size: the default when absent, else 1 to `max` (a value outside is refused, not
+/// quietly changed, so the caller learns what the API takes).
+fn page_size(given: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match given {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(format!("limit must be 1 to {max}"))),
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
@@ -20,6 +35,8 @@ pub struct AuditQuery {
     until: Option<i64>,
     /// Only events with an id above this (for the next page).
     after: Option<i64>,
+    /// At most this many (1 to 5000, default 500).
+    #[param(minimum = 1, maximum = 5000)]
     limit: Option<u32>,
 }
 
@@ -37,17 +54,31 @@ pub async fn audit(
         since: q.since.map(Timestamp),
         until: q.until.map(Timestamp),
         after_id: q.after,
-        limit: q.limit.unwrap_or(500).clamp(1, 5000),
+        limit: page_size(q.limit, 500, MAX_AUDIT_PAGE)?,
     };
     let records = state.app.audit(&who, &filter).await?;
     Ok(Json(records.iter().map(AuditView::from).collect()))
+}
+
+/// Which outbox jobs to list.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Still to be done (or retried).
+    Pending,
+    /// Given up after retries.
+    #[default]
+    Dead,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// pending or dead (default).
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<OutboxStatus>,
+    /// At most this many (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -64,19 +95,12 @@ pub async fn outbox(
         ))
         .into());
     }
-    let status = match q.status.as_deref().unwrap_or("dead") {
-        "dead" => JobStatus::Dead,
-        "pending" => JobStatus::Pending,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "status {other:?} is not one of pending, dead"
-            )))
-        }
+    let status = match q.status.unwrap_or_default() {
+        OutboxStatus::Dead => JobStatus::Dead,
+        OutboxStatus::Pending => JobStatus::Pending,
     };
-    let jobs = state
-        .app
-        .outbox(status, q.limit.unwrap_or(100).clamp(1, 1000))
-        .await?;
+    let limit = page_size(q.limit, 100, MAX_OUTBOX_PAGE)?;
+    let jobs = state.app.outbox(status, limit).await?;
     Ok(Json(
         jobs.iter()
             .map(|j| JobView {

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::Json;
 
 /// Who the token belongs to.
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn me(
     State(state): State<WebState>,
     Caller(who): Caller,

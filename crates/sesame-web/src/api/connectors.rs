@@ -28,6 +28,7 @@ pub struct CallbackBody {
     /// The `reference` the target system answered the grant with.
     pub reference: String,
     /// `done` or `failed`.
+    #[schema(schema_with = super::schema::callback_status)]
     pub status: String,
     /// With `failed`: what went wrong, in the target system's words.
     pub error: Option<String>,
@@ -67,6 +68,9 @@ pub async fn callback(
     let now = state.app.now().millis() / 1000;
     sesame_connectors::verify_callback(secret, timestamp, signature, &body, now)
         .map_err(|e| unsigned(e.to_string()))?;
+    if crate::extract::has_nul_escape(&body) {
+        return Err(crate::extract::nul_refused("the body"));
+    }
     let report: CallbackBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not a callback: {e}")))?;
     let reference = report.reference.trim();

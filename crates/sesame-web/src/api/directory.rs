@@ -11,7 +11,7 @@ use sesame_core::{Group, GroupId, User, UserId};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     pub email: String,
@@ -20,8 +20,8 @@ pub struct UserBody {
     #[serde(default)]
     pub groups: Vec<String>,
     /// Chat accounts: `{"slack": "U012AB3CD", "teams": "<object id>"}`.
-    #[serde(default)]
-    #[schema(value_type = Object)]
+    #[serde(default, deserialize_with = "object_only")]
+    #[schema(value_type = ChatAccounts)]
     pub chat: ChatIdentities,
     #[serde(default = "yes")]
     pub active: bool,
@@ -31,14 +31,40 @@ fn yes() -> bool {
     true
 }
 
+/// A person's chat accounts as the JSON shows them.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Describes the JSON for the OpenAPI document; never built.
+pub struct ChatAccounts {
+    /// The Slack user id, such as `U012AB3CD`.
+    slack: Option<String>,
+    /// The Microsoft Entra object id Teams knows the person by.
+    teams: Option<String>,
+}
+
+/// Chat accounts from a JSON object only: serde would also read a struct from a list
+/// (`[null, null]`), which no caller means.
+fn object_only<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ChatIdentities, D::Error> {
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    ChatIdentities::deserialize(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
+}
+
+/// A person as the directory holds them: the id, and the fields a `PUT` sets. Spelled out rather
+/// than flattened from `UserBody`, whose schema admits no other fields.
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
     pub id: String,
-    #[serde(flatten)]
-    pub body: UserBody,
+    pub email: String,
+    pub display_name: String,
+    pub manager: Option<String>,
+    pub groups: Vec<String>,
+    /// Chat accounts: `{"slack": "U012AB3CD", "teams": "<object id>"}`.
+    #[schema(value_type = ChatAccounts)]
+    pub chat: ChatIdentities,
+    pub active: bool,
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBody {
     pub name: String,
@@ -82,14 +108,12 @@ pub async fn users(
             .users()
             .map(|u| UserView {
                 id: u.id.to_string(),
-                body: UserBody {
-                    email: u.email.clone(),
-                    display_name: u.display_name.clone(),
-                    manager: u.manager.as_ref().map(ToString::to_string),
-                    groups: u.groups.iter().map(ToString::to_string).collect(),
-                    chat: u.chat.clone(),
-                    active: u.active,
-                },
+                email: u.email.clone(),
+                display_name: u.display_name.clone(),
+                manager: u.manager.as_ref().map(ToString::to_string),
+                groups: u.groups.iter().map(ToString::to_string).collect(),
+                chat: u.chat.clone(),
+                active: u.active,
             })
             .collect(),
     ))
@@ -97,7 +121,7 @@ pub async fn users(
 
 /// Create or replace a person (administrators).
 #[utoipa::path(put, path = "/api/v1/directory/users/{id}", params(("id" = String, Path)), request_body = UserBody,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_user(
     State(state): State<WebState>,
     Caller(who): Caller,
@@ -149,7 +173,7 @@ pub async fn groups(
 
 /// Create or replace a group (administrators).
 #[utoipa::path(put, path = "/api/v1/directory/groups/{id}", params(("id" = String, Path)), request_body = GroupBody,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_group(
     State(state): State<WebState>,
     Caller(who): Caller,

@@ -49,6 +49,7 @@ pub struct QuestionView {
     pub help: Option<String>,
     /// text, textarea, select, multi_select, date, duration, user, number or boolean.
     #[serde(rename = "type")]
+    #[schema(schema_with = super::schema::question_type)]
     pub kind: String,
     pub required: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,11 +60,28 @@ pub struct QuestionView {
     pub min: Option<f64>,
     /// A number for number questions, a duration such as `8h` for duration questions.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
-    pub max: Option<serde_json::Value>,
+    pub max: Option<Limit>,
     /// Asked only when every listed answer matches one of its values.
     #[schema(value_type = Object)]
     pub shown_if: BTreeMap<String, Vec<serde_json::Value>>,
+}
+
+/// A question's upper limit: a number for number questions, a duration for duration questions.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Limit {
+    Number(f64),
+    Duration(String),
+}
+
+/// How long access lasts, for flows whose access ends.
+#[derive(Serialize, ToSchema)]
+pub struct DurationView {
+    /// Such as `30d`, when the requester does not choose.
+    pub default: String,
+    /// The longest a requester may choose.
+    pub max: String,
+    pub requester_chooses: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -72,9 +90,10 @@ pub struct FlowView {
     pub summary: FlowSummary,
     pub questions: Vec<QuestionView>,
     /// required, optional or none.
+    #[schema(schema_with = super::schema::justification_rule)]
     pub justification: String,
-    #[schema(value_type = Object)]
-    pub duration: Option<serde_json::Value>,
+    /// Null for access without an end.
+    pub duration: Option<DurationView>,
     pub approval_steps: Vec<String>,
     pub allow_requests_for_others: bool,
 }
@@ -109,11 +128,11 @@ impl From<&Flow> for FlowView {
                         v.options = Some(options.clone())
                     }
                     QuestionKind::Duration { max } => {
-                        v.max = max.map(|m| serde_json::json!(m.to_string()))
+                        v.max = max.map(|m| Limit::Duration(m.to_string()))
                     }
                     QuestionKind::Number { min, max, .. } => {
                         v.min = *min;
-                        v.max = max.map(|m| serde_json::json!(m));
+                        v.max = max.map(Limit::Number);
                     }
                     QuestionKind::Date | QuestionKind::User | QuestionKind::Boolean => {}
                 }
@@ -123,9 +142,14 @@ impl From<&Flow> for FlowView {
         FlowView {
             summary: f.into(),
             questions,
-            justification: serde_json::to_value(f.justification).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-            duration: f.duration.map(|d| {
-                serde_json::json!({ "default": d.default.to_string(), "max": d.max.to_string(), "requester_chooses": d.requester_chooses })
+            justification: serde_json::to_value(f.justification)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            duration: f.duration.map(|d| DurationView {
+                default: d.default.to_string(),
+                max: d.max.to_string(),
+                requester_chooses: d.requester_chooses,
             }),
             approval_steps: f.approval.iter().map(|s| s.name.clone()).collect(),
             allow_requests_for_others: f.allow_requests_for_others,
@@ -200,6 +224,7 @@ pub struct DecisionView {
 pub struct StepView {
     pub name: String,
     /// waiting, pending, approved, denied, skipped or closed (the request ended first).
+    #[schema(schema_with = super::schema::step_status)]
     pub status: String,
     pub required: u32,
     pub approvers: Vec<String>,
@@ -264,6 +289,7 @@ pub struct RequestView {
     pub submitted_by: String,
     /// One of submitted, pending_approval, approved, fulfilling, active, fulfilled, expired, revoked,
     /// denied, canceled, failed, closed_unanswered.
+    #[schema(schema_with = super::schema::request_state)]
     pub state: String,
     /// While pending approval: the index of the step waiting.
     pub current_step: Option<usize>,
@@ -286,6 +312,7 @@ pub struct RequestView {
     pub updated_at: String,
     pub version: i64,
     /// What the caller is asked to do now: approve, fulfil, or nothing.
+    #[schema(schema_with = super::schema::duty)]
     pub your_duty: Option<String>,
     /// The request's page in the portal.
     pub url: String,
@@ -446,6 +473,7 @@ pub struct JobView {
     pub payload: serde_json::Value,
     pub run_at: String,
     pub attempts: u32,
+    #[schema(schema_with = super::schema::job_status)]
     pub status: String,
     pub last_error: Option<String>,
 }

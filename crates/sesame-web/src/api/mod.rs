@@ -7,10 +7,12 @@ mod directory;
 pub mod dto;
 mod extend;
 mod requests;
+mod schema;
 
 use crate::WebState;
 use axum::routing::{get, post, put};
 use axum::Router;
+use schema::CommonResponses;
 use utoipa::OpenApi;
 
 pub fn routes() -> Router<WebState> {
@@ -50,6 +52,7 @@ pub fn routes() -> Router<WebState> {
         .route("/api/v1/directory/users/{id}", put(directory::put_user))
         .route("/api/v1/directory/groups", get(directory::groups))
         .route("/api/v1/directory/groups/{id}", put(directory::put_group))
+        .layer(axum::middleware::from_fn(crate::extract::refuse_nul_in_uri))
 }
 
 #[derive(OpenApi)]
@@ -63,7 +66,7 @@ pub fn routes() -> Router<WebState> {
         admin::audit, admin::outbox, admin::retry,
         directory::users, directory::put_user, directory::groups, directory::put_group,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = []))
 )]
 struct ApiDoc;

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
-use sesame_app::RequestScope;
+use sesame_app::{AppError, RequestScope};
 use sesame_core::engine::Command;
 use sesame_core::{RawSubmission, Request, RequestNumber};
 
@@ -15,10 +15,28 @@ fn view(state: &WebState, who: &sesame_app::Principal, r: &Request) -> Json<Requ
     Json(RequestView::new(r, &who.user, &state.public_url))
 }
 
-/// File a request. Send an `Idempotency-Key` header to make retries safe: the same key returns the
-/// request the first call created.
-#[utoipa::path(post, path = "/api/v1/requests", request_body = CreateRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+/// The headers a new request may carry.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Describes the headers for the OpenAPI document; read from the header map.
+pub struct CreateHeaders {
+    /// Makes retries safe: 1 to 200 visible ASCII characters, no spaces.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[!-~]+$"
+    )]
+    idempotency_key: Option<String>,
+}
+
+/// The most characters an `Idempotency-Key` may have.
+const MAX_KEY: usize = 200;
+
+/// File a request. Send an `Idempotency-Key` header to make retries safe: the same key with the
+/// same body returns the request the first call created (201 again); the same key with a different
+/// body is refused with 422 `idempotency_key_reused`.
+#[utoipa::path(post, path = "/api/v1/requests", request_body = CreateRequest, params(CreateHeaders),
     responses((status = 201, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<WebState>,
@@ -26,17 +44,23 @@ pub async fn create(
     headers: HeaderMap,
     Body(body): Body<CreateRequest>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
-    let key = match headers.get("idempotency-key") {
+    let given = match headers.get("idempotency-key") {
         None => None,
-        Some(v) => {
-            let key = v.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 200);
-            let key = key.ok_or_else(|| {
-                ApiError::bad_request("Idempotency-Key must be 1 to 200 visible ASCII characters")
-            })?;
-            // Keys are scoped to the caller so one person's key can never return another's request.
-            Some(format!("api:{}:{key}", who.user))
-        }
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .filter(|k| {
+                    !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic())
+                })
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters, without spaces"
+                    ))
+                })?,
+        ),
     };
+    // Keys are scoped to the caller so one person's key can never return another's request.
+    let key = given.map(|k| format!("api:{}:{k}", who.user));
     let answers = RawSubmission {
         answers: body.answers,
         justification: body.justification,
@@ -51,20 +75,51 @@ pub async fn create(
             answers,
             key.as_deref(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            AppError::KeyReused(first) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                format!(
+                    "Idempotency-Key {:?} was already used for request {first} with a different body; \
+                     nothing new was filed. Send a new key to file a new request",
+                    given.unwrap_or_default()
+                ),
+            ),
+            other => other.into(),
+        })?;
     Ok((StatusCode::CREATED, view(&state, &who, &request)))
 }
+
+/// Which requests a list holds.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ListScope {
+    /// The caller's own requests, and those filed for them.
+    #[default]
+    Mine,
+    /// Those waiting on the caller to approve or fulfil.
+    Waiting,
+    /// Everything the caller may see.
+    All,
+}
+
+/// The most requests one page may hold.
+const MAX_PAGE: u32 = 500;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// mine (default), waiting (on me to approve or fulfil) or all (everything I may see).
-    scope: Option<String>,
-    /// Comma-separated states to include.
+    #[param(inline)]
+    scope: Option<ListScope>,
+    /// Comma-separated states to include (`state=approved,active`).
+    #[param(schema_with = super::schema::request_states)]
     state: Option<String>,
     /// Only requests numbered below this (for the next page).
     before: Option<i64>,
     /// At most this many (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -75,25 +130,18 @@ pub async fn list(
     Caller(who): Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<RequestList>, ApiError> {
-    let scope = match q.scope.as_deref().unwrap_or("mine") {
-        "mine" => RequestScope::Mine,
-        "waiting" => RequestScope::WaitingOnMe,
-        "all" => RequestScope::All,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "scope {other:?} is not one of mine, waiting, all"
-            )))
-        }
+    let scope = match q.scope.unwrap_or_default() {
+        ListScope::Mine => RequestScope::Mine,
+        ListScope::Waiting => RequestScope::WaitingOnMe,
+        ListScope::All => RequestScope::All,
     };
+    // Absent means every state; present, it names at least one, and no item is empty
+    // (`state=` or `state=a,,b` is a mistake, not "no filter").
     let states: Vec<String> = q
         .state
         .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+        .map(|list| list.split(',').map(|s| s.trim().to_owned()).collect())
+        .unwrap_or_default();
     if let Some(bad) = states
         .iter()
         .find(|s| !sesame_core::State::NAMES.contains(&s.as_str()))
@@ -104,8 +152,10 @@ pub async fn list(
         )));
     }
     let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be 1 to 500"));
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
     }
     let requests = state
         .app
@@ -148,7 +198,7 @@ async fn act(
 
 /// Approve the step waiting on the caller.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/approve", params(("number" = i64, Path)), request_body = ApproveBody,
-    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn approve(
     State(state): State<WebState>,
     Caller(who): Caller,
@@ -170,7 +220,7 @@ pub async fn approve(
 
 /// Deny the request, with a reason.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/deny", params(("number" = i64, Path)), request_body = DenyBody,
-    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn deny(
     State(state): State<WebState>,
     Caller(who): Caller,
@@ -191,7 +241,7 @@ pub async fn deny(
 
 /// Cancel a request that is still waiting for approval (the requester, or an administrator).
 #[utoipa::path(post, path = "/api/v1/requests/{number}/cancel", params(("number" = i64, Path)), request_body = ReasonBody,
-    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<WebState>,
     Caller(who): Caller,
@@ -212,7 +262,7 @@ pub async fn cancel(
 
 /// Mark a manual fulfilment task done.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/complete", params(("number" = i64, Path)), request_body = NoteBody,
-    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn complete(
     State(state): State<WebState>,
     Caller(who): Caller,
@@ -231,7 +281,7 @@ pub async fn complete(
 
 /// Report that a manual fulfilment task cannot be done.
 #[utoipa::path(post, path = "/api/v1/requests/{number}/fail", params(("number" = i64, Path)), request_body = RequiredReasonBody,
-    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn fail(
     State(state): State<WebState>,
     Caller(who): Caller,
@@ -251,7 +301,7 @@ pub async fn fail(
 
 /// End granted access now (the requester relinquishing it, or an administrator).
 #[utoipa::path(post, path = "/api/v1/requests/{number}/revoke", params(("number" = i64, Path)), request_body = ReasonBody,
-    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<WebState>,
     Caller(who): Caller,

@@ -4,6 +4,7 @@
 
 use super::session::PortalForm;
 use serde_json::{json, Value};
+use sesame_core::answers::from_form;
 use sesame_core::flow::{Flow, Justification, QuestionKind};
 use sesame_core::{FieldError, RawSubmission};
 use std::collections::BTreeMap;
@@ -37,10 +38,11 @@ pub fn submission(flow: &Flow, form: &PortalForm) -> (RawSubmission, Entered) {
                     .collect();
                 (!chosen.is_empty()).then_some(Value::Array(chosen))
             }
-            _ => values
+            // Inputs arrive as text ("12", "yes"); the question's type decides the JSON type.
+            kind => values
                 .first()
                 .filter(|v| !v.trim().is_empty())
-                .map(|v| json!(v)),
+                .map(|v| from_form(kind, v.clone())),
         };
         if let Some(answer) = answer {
             answers.insert(id.to_owned(), answer);

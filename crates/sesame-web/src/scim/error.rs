@@ -34,6 +34,7 @@ impl From<AppError> for ScimError {
         match e {
             AppError::NotFound(m) => Self::not_found(m),
             AppError::Conflict(m) => ScimError(Error::uniqueness(m)),
+            AppError::KeyReused(_) => ScimError(Error::uniqueness(e.to_string())),
             AppError::Invalid(m) => ScimError(Error::bad(ScimType::InvalidValue, m)),
             AppError::Domain(d) => ScimError(Error::bad(ScimType::InvalidValue, d.to_string())),
             AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, None, m),

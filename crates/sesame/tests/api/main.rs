@@ -957,6 +957,7 @@ mod chat_durability;
 mod duties;
 mod fulfilment;
 mod matching;
+mod refusals;
 mod scim;
 mod slack_delivery;
 mod slack_extension;

@@ -38,7 +38,7 @@ fn a_realistic_submission_round_trips_and_passes_the_shared_checks() {
         ("window", json!("4h")),
         ("pager", json!("90m")),
         ("buddy", json!("fay")),
-        ("hours", json!("8")),
+        ("hours", json!(8.0)),
         ("oncall", json!(true)),
     ]
     .into_iter()
