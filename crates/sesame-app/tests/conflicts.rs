@@ -226,7 +226,7 @@ async fn a_replica_deciding_after_a_denial_gets_the_engines_answer(db: Db) {
         .expect_err("the request was denied meanwhile");
     match refused {
         AppError::Domain(DomainError::AlreadyDone(message)) => {
-            assert!(message.contains("denied by sam"), "{message}")
+            assert!(message.contains("denied by Sam Security"), "{message}")
         }
         other => panic!("expected the engine's answer, got {other:?}"),
     }

@@ -206,6 +206,14 @@ impl Directory {
             .map(|u| u.display_name.clone())
             .unwrap_or_else(|| id.to_string())
     }
+
+    /// A group's name as people know it ("IT operations"), else its id.
+    pub fn group_name(&self, id: &GroupId) -> String {
+        self.groups
+            .get(id)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
 }
 
 /// The directory file of the embedded default: `groups:` and `users:` lists.

@@ -640,7 +640,7 @@ fn check_approver(
     let current = request.current_step();
     let looked_at = seen_step.or(current.map(|(i, _)| i));
     if current.map(|(i, _)| i) != looked_at || current.is_none() {
-        return Err(late_decision(request, looked_at, action));
+        return Err(late_decision(request, looked_at, action, change.directory));
     }
     let Some((index, step)) = current else {
         return Err(not_in_state(request, participle(action)));
@@ -665,7 +665,7 @@ fn check_approver(
         )));
     }
     Err(DomainError::NotAllowed(format!(
-        "{who} is not an approver of step {} ({}) of {}",
+        "you are not an approver of step {} ({}) of {}",
         index + 1,
         step.spec.name,
         request.title()
@@ -683,7 +683,12 @@ fn participle(action: &str) -> &'static str {
 
 /// The answer to a decision on a step that is no longer waiting: who decided it, or where the
 /// request stands now.
-fn late_decision(request: &Request, step: Option<usize>, action: &str) -> DomainError {
+fn late_decision(
+    request: &Request,
+    step: Option<usize>,
+    action: &str,
+    directory: &Directory,
+) -> DomainError {
     let is_decided =
         |s: &&StepProgress| matches!(s.status, StepStatus::Approved | StepStatus::Denied);
     // The step the person saw, if it was decided; otherwise the last decision, unless the request
@@ -703,12 +708,16 @@ fn late_decision(request: &Request, step: Option<usize>, action: &str) -> Domain
             let by = s
                 .denial
                 .as_ref()
-                .map(|d| d.by.to_string())
+                .map(|d| directory.display_name(&d.by))
                 .unwrap_or_default();
             DomainError::AlreadyDone(format!("{} was already denied by {by}", request.title()))
         }
         Some(s) if s.status == StepStatus::Approved => {
-            let by: Vec<String> = s.approvals.iter().map(|a| a.by.to_string()).collect();
+            let by: Vec<String> = s
+                .approvals
+                .iter()
+                .map(|a| directory.display_name(&a.by))
+                .collect();
             DomainError::AlreadyDone(format!(
                 "{} ({}) was already approved by {}",
                 request.title(),
@@ -879,9 +888,11 @@ fn check_fulfiller(change: &Change<'_>, who: &UserId) -> Result<(), DomainError>
     }
     if request.state != State::Fulfilling {
         return Err(match &request.fulfilment {
-            Some(FulfilmentProgress { by: Some(by), .. }) => {
-                DomainError::AlreadyDone(format!("{} was already handled by {by}", request.title()))
-            }
+            Some(FulfilmentProgress { by: Some(by), .. }) => DomainError::AlreadyDone(format!(
+                "{} was already handled by {}",
+                request.title(),
+                change.directory.display_name(by)
+            )),
             _ => not_in_state(request, "fulfilled"),
         });
     }
@@ -897,7 +908,7 @@ fn check_fulfiller(change: &Change<'_>, who: &UserId) -> Result<(), DomainError>
         .is_some_and(|f| f.fulfillers.contains(who));
     if !is_fulfiller && !change.actor.is_admin() {
         return Err(DomainError::NotAllowed(format!(
-            "{who} is not a fulfiller of {}",
+            "you are not a fulfiller of {}",
             request.title()
         )));
     }
@@ -1079,9 +1090,13 @@ fn fire(change: &mut Change<'_>, timer: TimerKind) -> Result<(), DomainError> {
                         .filter(|p| !progress.eligible.contains(p))
                         .collect();
                     progress.eligible.extend(added.iter().cloned());
+                    let names: Vec<String> = added
+                        .iter()
+                        .map(|p| change.directory.display_name(p))
+                        .collect();
                     progress.why.push_str(&format!(
                         "; escalated to {} because nobody decided in time ({why})",
-                        policy::join(&added)
+                        names.join(", ")
                     ));
                     change.system_event("escalated", json!({ "step": step, "to": added }));
                     change.notices.push(Notice::Escalated { step, to: added });

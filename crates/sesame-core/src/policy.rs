@@ -20,10 +20,17 @@ pub fn may_request(flow: &Flow, user: &UserId, directory: &Directory) -> Result<
                 .iter()
                 .any(|u| directory.resolve(u).as_ref() == Some(&person.id))
             {
-                return Ok(format!("{} is named in the flow's requesters", person.id));
+                return Ok(format!(
+                    "{} is named in the flow's requesters",
+                    person.display_name
+                ));
             }
             if let Some(g) = groups.iter().find(|g| person.groups.contains(*g)) {
-                return Ok(format!("{} is a member of {g}", person.id));
+                return Ok(format!(
+                    "{} is a member of {}",
+                    person.display_name,
+                    directory.group_name(g)
+                ));
             }
             Err(format!(
                 "only {} may request {}",
@@ -78,7 +85,11 @@ pub fn resolve_approvers(
                 format!("{requester}'s manager {manager} is not an active person in the directory")
             })?;
             Ok(Resolved {
-                why: format!("{manager} is {requester}'s manager"),
+                why: format!(
+                    "{} is {}'s manager",
+                    directory.display_name(&manager),
+                    directory.display_name(requester)
+                ),
                 people: vec![manager],
             })
         }
@@ -96,7 +107,7 @@ pub fn resolve_approvers(
             }
             Ok(Resolved {
                 people: directory.members(group).to_vec(),
-                why: format!("they are members of {group}"),
+                why: format!("they are members of {}", directory.group_name(group)),
             })
         }
     }
@@ -110,7 +121,7 @@ pub fn resolve_fulfillers(
     let resolved = match fulfillers {
         Fulfillers::Group(group) => Resolved {
             people: directory.members(group).to_vec(),
-            why: format!("they are members of {group}"),
+            why: format!("they are members of {}", directory.group_name(group)),
         },
         Fulfillers::Users(users) => Resolved {
             people: resolve_all(users, directory),
@@ -166,7 +177,11 @@ pub fn condition_holds(condition: &Condition, input: &ConditionInput<'_>) -> (bo
             .iter()
             .find(|g| input.directory.is_member(input.requester, g))
         {
-            Some(g) => reasons.push(format!("{} is a member of {g}", input.requester)),
+            Some(g) => reasons.push(format!(
+                "{} is a member of {}",
+                input.directory.display_name(input.requester),
+                input.directory.group_name(g)
+            )),
             None => {
                 return (
                     false,

@@ -496,7 +496,10 @@ fn example_flows_behave_as_their_comments_say() {
     .unwrap()
     .request;
     assert_eq!(r.state, State::Fulfilling);
-    assert_eq!(r.steps[1].why, "skipped because erin is a member of sre");
+    assert_eq!(
+        r.steps[1].why,
+        "skipped because Erin Evans is a member of Site reliability"
+    );
     let r = file(aws, "dave", "dave").unwrap().request;
     let r = engine::decide(
         &r,

@@ -116,9 +116,9 @@ fn explain_says_who_approves_and_why_without_storing_anything() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for expected in [
-        "alice may request it: alice is a member of employees",
+        "alice may request it: Alice Requester is a member of Employees",
         "step 1: Manager approval — 1 of: carol",
-        "why: carol is alice's manager",
+        "why: Carol Manager is Alice Requester's manager",
         "escalated to ada after 1d",
         "access lasts 30d by default; the requester may choose up to 90d",
     ] {

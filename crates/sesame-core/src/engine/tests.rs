@@ -135,7 +135,7 @@ fn the_full_lifecycle_emits_the_right_events_notices_and_timers() {
     assert_eq!((r.created_at, r.updated_at), (at_hour(0), at_hour(0)));
     assert_eq!(r.steps[0].status, StepStatus::Pending);
     assert_eq!(r.steps[0].eligible, ids(&["mark"]));
-    assert_eq!(r.steps[0].why, "mark is rita's manager");
+    assert_eq!(r.steps[0].why, "Mark is Rita's manager");
     assert_eq!(r.steps[1].status, StepStatus::Waiting);
     assert_eq!(kinds(&t), ["submitted", "step_started"]);
     assert_eq!(t.audit[0].actor, "rita");
@@ -477,7 +477,7 @@ fn any_eligible_approver_can_deny_and_that_ends_the_request() {
     let late = run(denied, approve(), &user("sue"), 3).unwrap_err();
     assert_eq!(
         late,
-        DomainError::AlreadyDone(String::from("Thing #0 was already denied by sid"))
+        DomainError::AlreadyDone(String::from("Thing #0 was already denied by Sid"))
     );
     assert!(matches!(
         run(denied, Command::Cancel { reason: None }, &user("rita"), 3),
@@ -498,7 +498,7 @@ fn requesters_and_filers_never_approve_their_own_request_unless_the_flow_allows_
     assert_eq!(r.steps[0].eligible, ids(&["sam", "sid"]));
     assert_eq!(
         r.steps[0].why,
-        "they are members of security; the requester may not approve their own request"
+        "they are members of Security; the requester may not approve their own request"
     );
     let own = run(&r, approve(), &user("sue"), 1).unwrap_err();
     assert_eq!(
@@ -543,7 +543,7 @@ fn requesters_and_filers_never_approve_their_own_request_unless_the_flow_allows_
     // With allow_self_approval the requester counts like anyone else.
     let r = file(&quorum(3, true), "sue").unwrap().request;
     assert_eq!(r.steps[0].eligible, ids(&["sam", "sid", "sue"]));
-    assert_eq!(r.steps[0].why, "they are members of security");
+    assert_eq!(r.steps[0].why, "they are members of Security");
     let r = run(&r, approve(), &user("sue"), 1).unwrap().request;
     let r = run(&r, approve(), &user("sam"), 1).unwrap().request;
     let r = run(&r, approve(), &user("sid"), 1).unwrap().request;
@@ -563,11 +563,10 @@ fn people_who_are_not_approvers_of_the_current_step_are_refused() {
     .request;
     for who in [user("out"), user("fay"), user("sam"), admin("ada")] {
         let err = run(&r, approve(), &who, 1).unwrap_err();
-        let name = who.label();
         assert_eq!(
             err,
-            DomainError::NotAllowed(format!(
-                "{name} is not an approver of step 1 (Manager approval) of Carpark access #0"
+            DomainError::NotAllowed(String::from(
+                "you are not an approver of step 1 (Manager approval) of Carpark access #0"
             )),
             "administrators do not approve either"
         );
@@ -608,7 +607,7 @@ fn a_late_click_on_a_decided_step_names_who_decided_it() {
     .request;
     assert_eq!(r.state, State::PendingApproval { step: 1 });
     let expected = DomainError::AlreadyDone(String::from(
-        "Carpark access #0 (Manager approval) was already approved by mark",
+        "Carpark access #0 (Manager approval) was already approved by Mark",
     ));
     assert_eq!(
         run(
@@ -654,7 +653,7 @@ fn a_late_click_on_a_decided_step_names_who_decided_it() {
     assert_eq!(
         run(&fulfilling, approve(), &user("fred"), 3),
         Err(DomainError::AlreadyDone(String::from(
-            "Carpark access #0 (Approval by facilities) was already approved by fay"
+            "Carpark access #0 (Approval by facilities) was already approved by Fay"
         )))
     );
 
@@ -698,7 +697,7 @@ fn a_late_click_on_a_decided_step_names_who_decided_it() {
     // ...while the message for step 0 is still answered truthfully.
     assert!(matches!(
         run(&canceled, Command::Approve { step: Some(0), comment: None }, &user("mark"), 3),
-        Err(DomainError::AlreadyDone(m)) if m.ends_with("already approved by mark")
+        Err(DomainError::AlreadyDone(m)) if m.ends_with("already approved by Mark")
     ));
     // A step that does not exist is not a late click on anything.
     let fresh = file_for(
@@ -734,11 +733,11 @@ fn skip_if_auto_approves_a_step_and_says_why() {
     assert_eq!(t.request.steps[0].status, StepStatus::Skipped);
     assert_eq!(
         t.request.steps[0].why,
-        "skipped because sue is a member of sre"
+        "skipped because Sue is a member of SRE"
     );
     assert!(t.request.steps[0].eligible.is_empty());
     assert_eq!(kinds(&t), ["submitted", "step_skipped", "step_started"]);
-    assert_eq!(t.audit[1].detail["because"], "sue is a member of sre");
+    assert_eq!(t.audit[1].detail["because"], "Sue is a member of SRE");
     assert_eq!(t.audit[1].actor, "sesame");
     assert_eq!(
         t.notices,
@@ -1120,7 +1119,7 @@ fn escalation_widens_the_approvers_once() {
     let step = &t.request.steps[1];
     assert_eq!(step.eligible, ids(&["fay", "fred", "alice"]));
     assert!(step.escalated);
-    assert_eq!(step.why, "they are members of facilities; escalated to alice because nobody decided in time (the flow names them as approvers)");
+    assert_eq!(step.why, "they are members of Facilities; escalated to Alice because nobody decided in time (the flow names them as approvers)");
     assert_eq!(kinds(&t), ["escalated"]);
     assert_eq!(
         t.notices,
@@ -1356,7 +1355,7 @@ fn fulfilment_is_done_or_failed_by_a_fulfiller_or_an_administrator() {
             2
         ),
         Err(DomainError::NotAllowed(String::from(
-            "mark is not a fulfiller of Thing #0"
+            "you are not a fulfiller of Thing #0"
         )))
     );
     assert!(matches!(
@@ -1424,7 +1423,7 @@ fn fulfilment_is_done_or_failed_by_a_fulfiller_or_an_administrator() {
             3
         ),
         Err(DomainError::AlreadyDone(String::from(
-            "Thing #0 was already handled by fay"
+            "Thing #0 was already handled by Fay"
         )))
     );
 

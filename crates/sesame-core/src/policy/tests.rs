@@ -22,14 +22,14 @@ fn may_request_follows_the_requesters_rule() {
         (&everyone, "out", Ok("everyone may request it")),
         (&everyone, "gone", Err("gone is not an active person in the directory")),
         (&everyone, "ghost", Err("ghost is not an active person in the directory")),
-        (&groups, "sue", Ok("sue is a member of sre")),
-        (&groups, "fred", Ok("fred is a member of facilities")),
+        (&groups, "sue", Ok("Sue is a member of SRE")),
+        (&groups, "fred", Ok("Fred is a member of Facilities")),
         (&groups, "rita", Err("only members of sre, facilities may request Thing")),
         (&groups, "gone", Err("gone is not an active person in the directory")),
-        (&users, "alice", Ok("alice is named in the flow's requesters")),
-        (&users, "out", Ok("out is named in the flow's requesters")),
+        (&users, "alice", Ok("Alice is named in the flow's requesters")),
+        (&users, "out", Ok("Outsider is named in the flow's requesters")),
         (&users, "rita", Err("only alice@example.com, out may request Thing")),
-        (&both, "sid", Ok("sid is a member of security")),
+        (&both, "sid", Ok("Sid is a member of Security")),
         (&both, "rita", Err("only members of security and olga may request Thing")),
     ];
     for (f, who, expected) in cases {
@@ -54,19 +54,19 @@ fn approvers_resolve_to_active_people_with_a_reason() {
     ];
     #[rustfmt::skip]
     let cases: Vec<(Approvers, &str, Result<(Vec<&str>, &str), &str>)> = vec![
-        (Approvers::Manager, "rita", Ok((vec!["mark"], "mark is rita's manager"))),
-        (Approvers::Manager, "mark", Ok((vec!["boss"], "boss is mark's manager"))),
+        (Approvers::Manager, "rita", Ok((vec!["mark"], "Mark is Rita's manager"))),
+        (Approvers::Manager, "mark", Ok((vec!["boss"], "Boss is Mark's manager"))),
         (Approvers::Manager, "nomgr", Err("nomgr has no manager in the directory")),
         (Approvers::Manager, "lostmgr", Err("lostmgr's manager gone is not an active person in the directory")),
         (Approvers::Manager, "ghost", Err("ghost has no manager in the directory")),
         // Sorted, deduplicated, emails resolved to ids, inactive people left out.
         (Approvers::Owners, "rita", Ok((vec!["alice", "olga"], "they own the resource this flow grants"))),
         (Approvers::Users(vec![uid("sue"), uid("ghost"), uid("FAY@example.com")]), "rita", Ok((vec!["fay", "sue"], "the flow names them as approvers"))),
-        (Approvers::Group(gid("security")), "rita", Ok((vec!["sam", "sid", "sue"], "they are members of security"))),
-        (Approvers::Group(gid("empty")), "rita", Ok((vec![], "they are members of empty"))),
+        (Approvers::Group(gid("security")), "rita", Ok((vec!["sam", "sid", "sue"], "they are members of Security"))),
+        (Approvers::Group(gid("empty")), "rita", Ok((vec![], "they are members of Nobody at all"))),
         (Approvers::Group(gid("nope")), "rita", Err("group nope is not in the directory")),
         // Nobody is excluded here, not even the requester: that is the engine's job.
-        (Approvers::Group(gid("security")), "sue", Ok((vec!["sam", "sid", "sue"], "they are members of security"))),
+        (Approvers::Group(gid("security")), "sue", Ok((vec!["sam", "sid", "sue"], "they are members of Security"))),
     ];
     for (rule, requester, expected) in cases {
         let got = resolve_approvers(&rule, &owners, &uid(requester), &d);
@@ -90,7 +90,7 @@ fn fulfillers_resolve_or_explain_why_nobody_can() {
         got,
         Resolved {
             people: vec![uid("fay"), uid("fred")],
-            why: String::from("they are members of facilities")
+            why: String::from("they are members of Facilities")
         }
     );
     let got = resolve_fulfillers(
@@ -148,24 +148,24 @@ fn conditions_hold_or_not_with_a_reason() {
         (0, answers(&[]), "rita", None, (false, "answer env is no answer")),
         (1, answers(&[("envs", json!(["staging", "prod"]))]), "rita", None, (true, "answer envs is [\"staging\",\"prod\"]")),
         (1, answers(&[("envs", json!(["dev"]))]), "rita", None, (false, "answer envs is [\"dev\"]")),
-        (2, answers(&[]), "sue", None, (true, "sue is a member of sre")),
-        (2, answers(&[]), "fred", None, (true, "fred is a member of facilities")),
+        (2, answers(&[]), "sue", None, (true, "Sue is a member of SRE")),
+        (2, answers(&[]), "fred", None, (true, "Fred is a member of Facilities")),
         (2, answers(&[]), "rita", None, (false, "rita is not a member of sre, facilities")),
         (3, answers(&[]), "rita", Some("4h"), (true, "the duration 4h is at most 8h")),
         (3, answers(&[]), "rita", Some("8h"), (true, "the duration 8h is at most 8h")),
         (3, answers(&[]), "rita", Some("1d"), (false, "the duration 1d is longer than 8h")),
         (3, answers(&[]), "rita", None, (false, "no duration was requested")),
-        (4, answers(&[("env", json!("prod"))]), "sue", None, (true, "sue is a member of sre")),
+        (4, answers(&[("env", json!("prod"))]), "sue", None, (true, "Sue is a member of SRE")),
         (4, answers(&[("env", json!("dev"))]), "rita", None, (true, "answer env is \"dev\"")),
         (4, answers(&[("env", json!("prod"))]), "rita", None, (false, "rita is not a member of sre; and answer env is \"prod\"")),
         (5, answers(&[("env", json!("dev")), ("ev", json!(true))]), "rita", Some("2h"),
-            (true, "answer env is \"dev\" and answer ev is true and rita is a member of eng and the duration 2h is at most 8h")),
+            (true, "answer env is \"dev\" and answer ev is true and Rita is a member of Engineering and the duration 2h is at most 8h")),
         (5, answers(&[("env", json!("dev")), ("ev", json!(false))]), "rita", Some("2h"), (false, "answer ev is false")),
         (5, answers(&[("env", json!("dev")), ("ev", json!(true))]), "sue", Some("2h"), (false, "sue is not a member of eng")),
         (5, answers(&[("env", json!("dev")), ("ev", json!(true))]), "rita", Some("9h"), (false, "the duration 9h is longer than 8h")),
         // People who have left belong to no group.
         (6, answers(&[]), "gone", None, (false, "gone is not a member of security")),
-        (6, answers(&[]), "sam", None, (true, "sam is a member of security")),
+        (6, answers(&[]), "sam", None, (true, "Sam is a member of Security")),
     ];
     for (i, answers, requester, duration, (holds, why)) in cases {
         let requester = uid(requester);

@@ -381,7 +381,7 @@ async fn only_eligible_people_decide_and_nobody_approves_their_own_request() {
         late.body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("sam, sue"),
+            .contains("Sam Security, Sue Security"),
         "{:?}",
         late.body
     );

@@ -373,7 +373,9 @@ async fn administration_pages_follow_the_roles() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let flows = otto.get("/admin/flows?person=alice").await;
     assert!(
-        flows.body.contains("carol is alice&#x27;s manager"),
+        flows
+            .body
+            .contains("Carol Manager is Alice Requester&#x27;s manager"),
         "{}",
         flows.body
     );

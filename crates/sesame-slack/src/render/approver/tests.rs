@@ -56,7 +56,7 @@ fn an_open_step_asks_with_approve_and_deny_buttons() {
         message.blocks[3],
         json!({"type": "context", "elements": [
             {"type": "mrkdwn", "text": "Step: step 1 of 2: Manager approval"},
-            {"type": "mrkdwn", "text": "Why you: mark is rita's manager"}
+            {"type": "mrkdwn", "text": "Why you: Mark is Rita &lt;!here&gt;'s manager"}
         ]})
     );
     assert_eq!(
