@@ -6,6 +6,7 @@
 #   scripts/perf-slack.sh
 #   KINDS="event approve" RATES=1000,5000,10000,20000 STEP_S=5 scripts/perf-slack.sh
 #   SESAME_BIN=target/release/sesame SKIP_BUILD=1 OVERLOAD=1 scripts/perf-slack.sh
+#   APPS=sesame PROFILE=1 KINDS=approve scripts/perf-slack.sh   # Sesame alone, with a CPU profile
 #
 # Kinds (each ramp steps through RATES and keeps the highest rate whose acknowledgements have a p99
 # under P99_MS with no errors, and whose follow-up Web API calls reached the stand-in for Slack
@@ -18,6 +19,8 @@
 #                    (Sesame: the click remembered, the decision committed; the approver's message
 #                    edited. Bolt: the message edited)
 #   slash            /access with text (Sesame answers in the acknowledgement; Bolt opens a modal)
+# APPS (default "bolt sesame") picks the apps; PROFILE=1 records Sesame with `perf` during each ramp
+# and adds the hottest functions to the log.
 # OVERLOAD=1 then drives Sesame's events at twice their highest passing rate, samples its memory,
 # and checks it answers and recovers afterwards; idle memory and time to ready are always reported.
 #
@@ -26,6 +29,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PERF="$ROOT/perf"
 KINDS="${KINDS:-event view_submission approve slash}"
+APPS="${APPS:-bolt sesame}"
 RATES="${RATES:-500,1000,1500,2000,3000,5000,8000,10000,12000,15000,20000,25000,30000}"
 STEP_S="${STEP_S:-10}"
 P99_MS="${P99_MS:-50}"
@@ -93,11 +97,25 @@ ramp() {
   a0=$(cpu_s "$pid"); t0=$(date +%s.%N)
   if [ "$followup" = none ]; then fu="--no-followup-check"; else fu="--followup-method $followup"; fi
   say ""; say "## $app kind=$kind path=$path follow-up=$followup"
+  local perf_pid=""
+  if [ -n "${PROFILE:-}" ] && [ "$app" = sesame ]; then
+    perf record -F 499 -g -o "$TMP/perf-$kind.data" -p "$pid" > /dev/null 2>&1 &
+    perf_pid=$!
+  fi
   # shellcheck disable=SC2086
   "$LOADGEN" --url "$url" --path "$path" --secret "$SECRET" --users 100 --ramp --ramp-rates "$RATES" \
     --duration "$STEP_S" --p99-ms "$P99_MS" --sink-url "$SINK_URL" $fu "$@" $EXTRA \
     > "$TMP/$app-$kind.txt" 2>&1 || true
   cat "$TMP/$app-$kind.txt" >> "$OUT"
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true
+    say "profile of sesame during the $kind ramp: self time by library, then Sesame's functions with their callees:"
+    { perf report -i "$TMP/perf-$kind.data" --no-children --sort dso --stdio 2>/dev/null \
+        | grep -E '^ +[0-9.]+%' | head -8
+      perf report -i "$TMP/perf-$kind.data" --children --sort symbol --stdio -g none 2>/dev/null \
+        | grep -E '^ +[0-9.]+%' | grep -E 'sesame_|sqlx|hyper|reqwest' | head -40; } > "$TMP/profile-$kind.txt" || true
+    tee -a "$OUT" < "$TMP/profile-$kind.txt"
+  fi
   grep -E '^(STEP|RESULT)|-> ' "$TMP/$app-$kind.txt" || tail -5 "$TMP/$app-$kind.txt"
   say "$app cpu during the ramp: $(echo "$(cpu_s "$pid") - $a0" | bc) s in $(echo "$(date +%s.%N) - $t0" | bc) s; rss $(rss_mb "$pid") MB"
   say "sink: $(curl -s "$SINK_URL/_sink/stats" | head -c 700)"
@@ -114,6 +132,7 @@ clicks_needed() {
 }
 
 # ---------------------------------------------------------------- Bolt
+if [[ " $APPS " == *" bolt "* ]]; then
 (cd "$BOLT_DIR" && SLACK_SIGNING_SECRET="$SECRET" SLACK_BOT_TOKEN="$TOKEN" SLACK_API_URL="$SINK_URL/api/" \
     PORT=0 exec node app.js > "$TMP/bolt.log" 2>&1) &
 BOLT_PID=$!; PIDS+=("$BOLT_PID")
@@ -134,10 +153,14 @@ for kind in $KINDS; do
   esac
 done
 stop "$BOLT_PID"
+fi
 
 # ---------------------------------------------------------------- Sesame
+if [[ " $APPS " == *" sesame "* ]]; then
 # The embedded default (SQLite), the example flows plus `perf-access` (anyone asks, their manager
-# approves), and 100 people linked to the load generator's Slack users, managed by `boss`.
+# approves), 100 people linked to the load generator's Slack users, and a manager for each
+# (mgr7 approves perf7's requests), so that pending requests are spread over 100 approvers as they
+# would be in an organisation rather than all waiting on one person.
 mkdir -p "$TMP/flows" && cp "$ROOT"/examples/flows/*.yaml "$TMP/flows/"
 cp "$PERF/sesame/perf-access.yaml" "$TMP/flows/"
 python3 - "$TMP/directory.yaml" <<'PY'
@@ -146,7 +169,8 @@ out = ["groups:"] + [f"  - {{ id: {g}, name: {g} }}" for g in
        ["employees", "facilities", "it-ops", "security", "engineering", "sre", "finance", "sales", "sesame-admins", "auditors"]]
 out += ["users:", "  - { id: boss, email: boss@example.com, display_name: The Boss, groups: [employees, facilities, it-ops, security, sesame-admins], chat: { slack: U0PERFBOSS } }"]
 for i in range(100):
-    out.append(f"  - {{ id: perf{i}, email: perf{i}@example.com, display_name: Perf {i}, manager: boss, groups: [employees, engineering], chat: {{ slack: U0PERF{i:05d} }} }}")
+    out.append(f"  - {{ id: perf{i}, email: perf{i}@example.com, display_name: Perf {i}, manager: mgr{i}, groups: [employees, engineering], chat: {{ slack: U0PERF{i:05d} }} }}")
+    out.append(f"  - {{ id: mgr{i}, email: mgr{i}@example.com, display_name: Manager {i}, manager: boss, groups: [employees], chat: {{ slack: U0PERFM{i:04d} }} }}")
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
@@ -201,9 +225,14 @@ for kind in $KINDS; do
         read -r have first < <(pending)
       fi
       say "pending requests: $have from number $first"
+      # Each pending request clicked once, in order, by its requester's manager.
+      sqlite3 -readonly "$DB" "SELECT requester, number FROM requests WHERE state = 'pending_approval' ORDER BY number" \
+        | python3 -c 'import sys
+for line in sys.stdin:
+    who, number = line.strip().split("|")
+    print(f"U0PERFM{int(who[4:]):04d} {number}:0")' > "$TMP/clicks.txt"
       ramp sesame approve "$SESAME_URL" /slack/interactivity chat.update "$SESAME_PID" \
-        --kind block_action --user U0PERFBOSS --action-id sesame_approve --action-value '{n}:0' \
-        --value-from "$first"
+        --kind block_action --action-id sesame_approve --clicks-file "$TMP/clicks.txt"
       read -r left _ < <(pending)
       say "approved by the ramp: $((have - left)) requests"
       ;;
@@ -237,6 +266,7 @@ if [ -n "${OVERLOAD:-}" ]; then
 fi
 say ""; say "## sesame log (first 20 lines)"; head -20 "$TMP/sesame.log" | tee -a "$OUT"
 stop "$SESAME_PID"
+fi
 
 say ""; say "## summary (highest rate with ack p99 < ${P99_MS} ms, no errors)"
 for kind in $KINDS; do

@@ -171,6 +171,11 @@ struct Args {
     action_value: Option<String>,
     #[arg(long, default_value_t = 1)]
     value_from: u64,
+    /// block_action: a file of clicks, one "USER VALUE" a line (an approver and the request they
+    /// approve, `{n}` filled in as for --action-value); the k-th click of the run uses line k
+    /// (and starts over past the end). Overrides --user and --action-value.
+    #[arg(long)]
+    clicks_file: Option<String>,
     /// view_submission: the view's callback_id
     #[arg(long, default_value = "access_request")]
     view_callback_id: String,
@@ -257,6 +262,8 @@ struct Ctx {
     emu_last_seq: AtomicU64,
     /// the next {n} of --action-value
     value_seq: AtomicU64,
+    /// --clicks-file, read once
+    clicks: Vec<(String, String)>,
 }
 
 fn form_encode(pairs: &[(&str, &str)]) -> String {
@@ -293,7 +300,13 @@ fn user_id(i: u64, pool: usize) -> String {
 /// run-unique sequence number that makes every body different.
 fn build_body(ctx: &Ctx, prep: &Prepared, i: usize, n: u64) -> (&'static str, String) {
     let a = &ctx.args;
-    let user = a.user.clone().unwrap_or_else(|| user_id(i as u64, a.users));
+    let mut user = a.user.clone().unwrap_or_else(|| user_id(i as u64, a.users));
+    let click = (a.kind == Kind::BlockAction && !ctx.clicks.is_empty()).then(|| {
+        let v = ctx.value_seq.fetch_add(1, Ordering::Relaxed);
+        let (who, value) = &ctx.clicks[(v.saturating_sub(a.value_from) as usize) % ctx.clicks.len()];
+        user = who.clone();
+        (v, value.replace("{n}", &v.to_string()))
+    });
     match a.kind {
         Kind::Slash => {
             let trigger = prep
@@ -324,7 +337,10 @@ fn build_body(ctx: &Ctx, prep: &Prepared, i: usize, n: u64) -> (&'static str, St
             ("application/x-www-form-urlencoded", body)
         }
         Kind::BlockAction => {
-            let (channel, ts, rid) = if let Some(template) = &a.action_value {
+            let (channel, ts, rid) = if let Some((v, value)) = click {
+                let ts = format!("{}.{:06}", 1_700_000_000 + v / 1_000_000, v % 1_000_000);
+                ("D0BOB00002".to_string(), ts, value)
+            } else if let Some(template) = &a.action_value {
                 // a request of its own per click, on a message of its own
                 let v = ctx.value_seq.fetch_add(1, Ordering::Relaxed);
                 let ts = format!("{}.{:06}", 1_700_000_000 + v / 1_000_000, v % 1_000_000);
@@ -963,6 +979,14 @@ async fn real_main(args: Args) {
     let run_id = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() % 0xffffff);
     let kind = args.kind;
     let value_from = args.value_from;
+    let clicks: Vec<(String, String)> = match &args.clicks_file {
+        Some(path) => std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("--clicks-file {path}: {e}"))
+            .lines()
+            .filter_map(|l| l.split_once(' ').map(|(u, v)| (u.to_string(), v.trim().to_string())))
+            .collect(),
+        None => Vec::new(),
+    };
     let ctx = Arc::new(Ctx {
         args,
         client,
@@ -973,6 +997,7 @@ async fn real_main(args: Args) {
         triggers,
         emu_last_seq: AtomicU64::new(0),
         value_seq: AtomicU64::new(value_from),
+        clicks,
     });
     let a = &ctx.args;
     println!(
