@@ -213,9 +213,11 @@ for kind in $KINDS; do
         "$SESAME_PID" "${SUBMIT[@]}" ;;
     approve)
       # Every click approves a request of its own: file enough pending requests first.
-      need=$(clicks_needed); read -r have first < <(pending)
+      # (at most FILL_MAX: past them the clicks start over on requests already decided)
+      need=$(clicks_needed); need=$(( need < ${FILL_MAX:-30000} ? need : ${FILL_MAX:-30000} ))
+      read -r have first < <(pending)
       if [ "$have" -lt "$need" ]; then
-        missing=$((need - have)); fill_rate=${FILL_RATE:-4000}
+        missing=$((need - have)); fill_rate=${FILL_RATE:-2000}
         say "filing $missing requests for the approve ramp at ${fill_rate}/s"
         settle_sink
         "$LOADGEN" --url "$SESAME_URL" --path /slack/interactivity --secret "$SECRET" --users 100 \
