@@ -51,7 +51,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 say() { echo "$*" | tee -a "$OUT"; }
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{print ($14+$15)/t}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_mb() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# the peak resident memory of a process so far
+peak_mb() { awk '/VmHWM/ {printf "%.0f\n", $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # ---- build
@@ -117,7 +119,7 @@ ramp() {
     tee -a "$OUT" < "$TMP/profile-$kind.txt"
   fi
   grep -E '^(STEP|RESULT)|-> ' "$TMP/$app-$kind.txt" || tail -5 "$TMP/$app-$kind.txt"
-  say "$app cpu during the ramp: $(echo "$(cpu_s "$pid") - $a0" | bc) s in $(echo "$(date +%s.%N) - $t0" | bc) s; rss $(rss_mb "$pid") MB"
+  say "$app cpu during the ramp: $(echo "$(cpu_s "$pid") - $a0" | bc) s in $(echo "$(date +%s.%N) - $t0" | bc) s; rss $(rss_mb "$pid") MB, peak $(peak_mb "$pid") MB"
   say "sink: $(curl -s "$SINK_URL/_sink/stats" | head -c 700)"
 }
 
