@@ -22,7 +22,7 @@ mod socket;
 mod views;
 mod work;
 
-pub use http::routes;
+pub use http::{routes, MAX_IN_FLIGHT};
 pub use socket::SlackSocketHandler;
 pub use work::SlackWork;
 

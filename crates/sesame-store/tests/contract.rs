@@ -7,6 +7,8 @@
 mod chain;
 #[path = "contract/fixtures.rs"]
 mod fixtures;
+#[path = "contract/inbound.rs"]
+mod inbound;
 #[path = "contract/jobs.rs"]
 mod jobs;
 #[path = "contract/provisioning.rs"]
@@ -18,7 +20,7 @@ mod requests;
 #[path = "contract/scim.rs"]
 mod scim;
 
-use sesame_store::{create_test_database, Backend, Store};
+use sesame_store::{create_test_database, Backend, Store, StoreError};
 use std::future::Future;
 
 async fn on_sqlite<F, Fut>(story: F)
@@ -111,6 +113,8 @@ contract!(
     jobs::a_fired_timer_is_deleted_with_the_change_it_caused,
     jobs::completed_jobs_are_deleted_in_one_batch,
     jobs::concurrent_claims_never_share_a_job,
+    inbound::an_event_is_taken_in_once_with_its_job,
+    inbound::failing_writes_among_many_do_not_fail_the_others,
     scim::a_directory_change_writes_entries_records_and_audit_together,
     provisioning::provisioning_work_is_ordered_per_request_beside_its_notices,
     chain::every_write_extends_one_chain,
@@ -129,6 +133,68 @@ async fn an_in_memory_database_works_for_quick_checks() {
         store.request(request.number).await.expect("read"),
         Some(request)
     );
+}
+
+/// When SQLite cannot commit (here: another process holds the write lock past the busy timeout),
+/// every write waiting in the batch fails and nothing of it is kept: an event whose key and job
+/// were not committed is not acknowledged, and Slack's retry of it is taken in afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_cannot_commit_takes_nothing_in() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("sesame.db").display());
+    let store = Store::connect(&url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let mut other = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("another connection");
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("hold the write lock");
+    let job = sesame_store::ChatJob {
+        platform: String::from("slack"),
+        work: serde_json::json!({ "kind": "event" }),
+    };
+    let now = sesame_core::Timestamp(fixtures::T0);
+    let writes: Vec<_> = (0..4)
+        .map(|n| {
+            let (store, job) = (store.clone(), job.clone());
+            tokio::spawn(async move {
+                let key = format!("Ev{n}");
+                store
+                    .enqueue_chat(&job, None, Some(("slack-event", &key)), None, now)
+                    .await
+            })
+        })
+        .collect();
+    for write in writes {
+        let failed = write.await.expect("the task ran");
+        assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
+    }
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut other)
+        .await
+        .expect("release the lock");
+    assert!(store
+        .jobs(sesame_store::JobStatus::Pending, 10)
+        .await
+        .expect("jobs")
+        .is_empty());
+    for n in 0..4 {
+        let retried = store
+            .enqueue_chat(
+                &job,
+                None,
+                Some(("slack-event", &format!("Ev{n}"))),
+                None,
+                now,
+            )
+            .await
+            .expect("the retry");
+        assert!(retried.is_some(), "the key was not remembered");
+    }
+    store.close().await;
 }
 
 #[tokio::test]

@@ -60,6 +60,8 @@ pub struct TestApp {
     pub base_url: String,
     pub clock: Arc<ManualClock>,
     pub client: reqwest::Client,
+    /// The database this app writes to (tests that play another process holding it).
+    pub database_url: String,
     stop: watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -230,6 +232,7 @@ impl TestApp {
             base_url,
             clock,
             client: reqwest::Client::new(),
+            database_url: url,
             stop,
             server: Some(server),
             _dir: dir,

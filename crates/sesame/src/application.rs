@@ -276,7 +276,9 @@ impl Application {
             }));
         }
         let mut http_shutdown = shutdown.clone();
-        axum::serve(self.listener, self.router)
+        let listener =
+            crate::connections::Bounded::new(self.listener, crate::connections::MAX_CONNECTIONS);
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(async move {
                 let _ = http_shutdown.wait_for(|stop| *stop).await;
             })

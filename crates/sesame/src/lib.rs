@@ -6,6 +6,7 @@ pub mod application;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod connectors;
 pub mod identities_cli;
 pub mod match_cli;

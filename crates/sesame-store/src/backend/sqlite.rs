@@ -8,8 +8,10 @@
 //! writes at the same time; the 5 s busy timeout covers that case. Readers never block the writer in
 //! WAL mode, and the writer never blocks them.
 //!
-//! Transitions (the hot path: several per request) are stored with group commit by one task that
-//! owns the writer between batches; see `batch`. Everything else writes through the writer pool.
+//! Transitions (the hot path: several per request) and inbound chat traffic (an event's
+//! de-duplication key with its job, a click remembered, a reply owed) are stored with group commit
+//! by one task that owns the writer between batches; see `batch`. Everything else writes through
+//! the writer pool.
 //!
 //! `synchronous=NORMAL` in WAL mode syncs the log at checkpoints, not at every commit: a committed
 //! transaction survives a process crash or `kill -9`; a power loss or OS crash may lose the last
@@ -55,7 +57,7 @@ const WRITER_STATEMENT_CACHE: usize = 1000;
 
 mod batch;
 
-use batch::{Batcher, Failure, Rows, Write};
+use batch::{Batcher, ChatRow, Failure, Rows, Seen, Write};
 
 /// The migrations embedded in this build.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -392,6 +394,84 @@ impl Pools {
             ))),
             Err(Failure::Other(message)) => Err(StoreError::Database(message)),
         }
+    }
+}
+
+/// Inbound chat traffic goes through the batch too: thousands of events a second would otherwise
+/// cost a transaction each on the one writer connection.
+impl Pools {
+    /// Commits chat work, first remembering `inbound` (source, key) when given: then the work is
+    /// written only the first time that key is seen, in the same transaction, so a platform's retry
+    /// of the same event neither loses the work (the key alone) nor doubles it (the work alone).
+    /// `None` when the key was seen before. With a `lease`, the job is written already claimed by
+    /// that worker, which runs it at once; should it die, the lease runs out and any worker takes
+    /// the job.
+    pub(crate) async fn enqueue_chat(
+        &self,
+        job: &ChatJob,
+        order: Option<&str>,
+        inbound: Option<(&str, &str)>,
+        lease: Option<Lease<'_>>,
+        now: Timestamp,
+    ) -> Result<Option<Job>, StoreError> {
+        let payload =
+            serde_json::to_string(job).map_err(|e| crate::error::encode_error("chat work", e))?;
+        let write = Write::Chat {
+            seen: inbound.map(|(source, key)| seen(source, key, now)),
+            job: ChatRow {
+                ordering_key: order.map(chat_ordering_key),
+                payload,
+                at: now.millis(),
+                lease: lease.map(|l| (l.worker.to_owned(), l.until.millis())),
+            },
+        };
+        match self.batcher.write(write).await? {
+            Ok(Some(id)) => Ok(Some(Job {
+                id: JobId(id),
+                request: None,
+                payload: crate::jobs::JobPayload::Chat(job.clone()),
+                run_at: now,
+                attempts: u32::from(lease.is_some()),
+                status: JobStatus::Pending,
+                last_error: None,
+                locked_until: lease.map(|l| l.until),
+                created_at: now,
+            })),
+            Ok(None) => Err(StoreError::Database(String::from("the chat job got no id"))),
+            Err(Failure::Duplicate) if inbound.is_some() => Ok(None),
+            Err(Failure::Duplicate | Failure::Conflict) => Err(StoreError::Database(String::from(
+                "storing the chat job broke a constraint",
+            ))),
+            Err(Failure::Other(message)) => Err(StoreError::Database(message)),
+        }
+    }
+
+    pub(crate) async fn remember_inbound(
+        &self,
+        source: &str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        match self
+            .batcher
+            .write(Write::Seen(seen(source, key, now)))
+            .await?
+        {
+            Ok(_) => Ok(true),
+            Err(Failure::Duplicate) => Ok(false),
+            Err(Failure::Conflict) => Err(StoreError::Database(String::from(
+                "remembering an inbound key broke a constraint",
+            ))),
+            Err(Failure::Other(message)) => Err(StoreError::Database(message)),
+        }
+    }
+}
+
+fn seen(source: &str, key: &str, now: Timestamp) -> Seen {
+    Seen {
+        source: source.to_owned(),
+        key: key.to_owned(),
+        at: now.millis(),
     }
 }
 

@@ -227,3 +227,40 @@ async fn first_deliveries_do_not_read_history_and_a_failed_read_still_posts() {
     assert_eq!(slack.messages_in("DU0ALICE").len(), 2, "posted anyway");
     app.assert_nothing_owed().await;
 }
+
+/// An event whose de-duplication key and job cannot be committed (here another process holds the
+/// database's write lock past the busy timeout) is not acknowledged, and nothing of it is kept:
+/// Slack's retry of the same event is then taken in and answered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_cannot_be_committed_is_not_acknowledged_and_its_retry_is_answered() {
+    use sqlx::Connection;
+    let (slack, app, driver) = slack_with(false).await;
+    let (_, envelope) =
+        driver.event_envelope(driver.direct_message("U0ALICE", "I need carpark access", None));
+    let mut other = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .expect("another connection to the database");
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("hold the write lock");
+    let refused = driver.post_json_event(&envelope).await;
+    assert_eq!(refused.status, 500, "not acknowledged without its commit");
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut other)
+        .await
+        .expect("release the lock");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(replies_to_alice(&slack).is_empty(), "nothing was taken in");
+    app.assert_nothing_owed().await;
+    // Slack sends it again: now it is taken in and answered, once.
+    assert_eq!(driver.post_json_event(&envelope).await.status, 200);
+    let replies = eventually("the reply", || {
+        Some(replies_to_alice(&slack)).filter(|r| !r.is_empty())
+    })
+    .await;
+    assert_eq!(driver.post_json_event(&envelope).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(replies_to_alice(&slack), replies, "answered once");
+    assert_eq!(replies.len(), 1, "{replies:?}");
+}

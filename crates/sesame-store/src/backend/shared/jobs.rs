@@ -246,56 +246,6 @@ fn found(rows: u64, id: JobId) -> Result<(), StoreError> {
 }
 
 impl Pools {
-    /// Commits chat work, first remembering `inbound` (source, key) when given: then the work is
-    /// written only the first time that key is seen, in the same transaction, so a platform's retry
-    /// of the same event neither loses the work (the key alone) nor doubles it (the work alone).
-    /// `None` when the key was seen before. With a `lease`, the job is written already claimed by
-    /// that worker, which runs it at once; should it die, the lease runs out and any worker takes
-    /// the job.
-    pub(crate) async fn enqueue_chat(
-        &self,
-        job: &ChatJob,
-        order: Option<&str>,
-        inbound: Option<(&str, &str)>,
-        lease: Option<Lease<'_>>,
-        now: Timestamp,
-    ) -> Result<Option<Job>, StoreError> {
-        let payload =
-            serde_json::to_string(job).map_err(|e| crate::error::encode_error("chat work", e))?;
-        let mut tx = self.begin_write().await?;
-        if let Some((source, key)) = inbound {
-            let inserted = sqlx::query(
-                "INSERT INTO inbound_seen (source, key, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(source)
-            .bind(key)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-            if inserted == 0 {
-                tx.rollback().await.map_err(db)?;
-                return Ok(None);
-            }
-        }
-        let row: JobRow = sqlx::query_as(&format!(
-            "INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at, attempts, locked_until, locked_by) \
-             VALUES (NULL, $1, 'chat', $2, $3, $3, $4, $5, $6) RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(order.map(chat_ordering_key))
-        .bind(payload.as_str())
-        .bind(now.millis())
-        .bind(i64::from(lease.is_some()))
-        .bind(lease.map(|l| l.until.millis()))
-        .bind(lease.map(|l| l.worker))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        row.into_job().map(Some)
-    }
-
     /// Replaces a notice for every notifier with one job per notifier, in one transaction, each on
     /// its notifier's own ordering key for the request.
     pub(crate) async fn split_notice(

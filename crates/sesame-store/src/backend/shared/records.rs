@@ -244,23 +244,6 @@ impl Pools {
         Ok(true)
     }
 
-    pub(crate) async fn remember_inbound(
-        &self,
-        source: &str,
-        key: &str,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let inserted = sqlx::query("INSERT INTO inbound_seen (source, key, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(source)
-            .bind(key)
-            .bind(now.millis())
-            .execute(&self.writer)
-            .await
-            .map_err(db)?
-            .rows_affected();
-        Ok(inserted > 0)
-    }
-
     pub(crate) async fn forget_inbound_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
         let deleted = sqlx::query("DELETE FROM inbound_seen WHERE seen_at < $1")
             .bind(cutoff.millis())

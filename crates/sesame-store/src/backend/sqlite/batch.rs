@@ -1,9 +1,12 @@
-//! Group commit for SQLite: the writes that store transitions go through one task, which commits
-//! whatever has queued up in one transaction.
+//! Group commit for SQLite: the writes that store transitions, and those that take in inbound chat
+//! traffic (an event's de-duplication key with the job that handles it, a click remembered, a
+//! reply owed), go through one task, which commits whatever has queued up in one transaction.
 //!
 //! Why: SQLite appends every page a transaction dirtied to the WAL at commit (two `pwrite`s a page),
 //! and a transition dirties ten to twenty pages, most of them the same few hot pages (the newest leaf
-//! of each index, `sqlite_sequence`, the jobs table). A batch writes each of those once.
+//! of each index, `sqlite_sequence`, the jobs table). A batch writes each of those once. An inbound
+//! event dirties few pages but costs a whole transaction on its own; batched, thousands of them a
+//! second share a handful of commits.
 //!
 //! Each write is one script of fixed text (`SAVEPOINT; INSERT ...; ...; RELEASE`), so sqlx keeps it
 //! prepared and it costs one round trip to sqlx's SQLite worker thread. The rows that vary in number
@@ -102,6 +105,29 @@ SELECT h.last_id, h.last_hash, h.count,
            COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'requests'), 0))
 FROM audit_head h WHERE h.singleton = 1";
 
+/// Remembers an inbound key and commits the chat job it calls for. A key seen before fails the
+/// primary key of `inbound_seen` (reported as [`Failure::Duplicate`]), which undoes the job too.
+/// Then the ordering key, payload, time, attempts and lease of the job.
+const CHAT_ONCE: &str = "\
+SAVEPOINT sesame_write;
+INSERT INTO inbound_seen (source, key, seen_at) VALUES (?, ?, ?);
+INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at, attempts, locked_until, locked_by)
+    VALUES (NULL, ?, 'chat', ?, ?, ?, ?, ?, ?) RETURNING id;
+RELEASE sesame_write;";
+
+/// Commits a chat job (a reply owed, a modal to open): the same columns as in [`CHAT_ONCE`].
+const CHAT: &str = "\
+SAVEPOINT sesame_write;
+INSERT INTO jobs (request_number, ordering_key, kind, payload, run_at, created_at, attempts, locked_until, locked_by)
+    VALUES (NULL, ?, 'chat', ?, ?, ?, ?, ?, ?) RETURNING id;
+RELEASE sesame_write;";
+
+/// Remembers an inbound key (a click); a key seen before is a [`Failure::Duplicate`].
+const SEEN: &str = "\
+SAVEPOINT sesame_write;
+INSERT INTO inbound_seen (source, key, seen_at) VALUES (?, ?, ?);
+RELEASE sesame_write;";
+
 /// Undoes the write that failed, and only it.
 const UNDO: &str = "ROLLBACK TO sesame_write; RELEASE sesame_write;";
 
@@ -150,6 +176,26 @@ pub(super) enum Write {
         expected_version: i64,
         completes_job: Option<JobId>,
     },
+    /// A chat job, written only if `seen` (source, key) is new when given.
+    Chat { seen: Option<Seen>, job: ChatRow },
+    /// An inbound key remembered on its own.
+    Seen(Seen),
+}
+
+/// An inbound (source, key) and when it was seen.
+pub(super) struct Seen {
+    pub(super) source: String,
+    pub(super) key: String,
+    pub(super) at: i64,
+}
+
+/// A chat job's columns: its ordering key, encoded work, time, and the lease it is written with
+/// (the worker and until when), if any.
+pub(super) struct ChatRow {
+    pub(super) ordering_key: Option<String>,
+    pub(super) payload: String,
+    pub(super) at: i64,
+    pub(super) lease: Option<(String, i64)>,
 }
 
 /// Why a write failed, in the terms its caller acts on.
@@ -162,7 +208,8 @@ pub(super) enum Failure {
     Other(String),
 }
 
-/// What a write came to: the new request's number for a create, nothing for a save.
+/// What a write came to: the new request's number for a create, the job's id for a chat job,
+/// nothing for a save or a key remembered.
 pub(super) type Outcome = Result<Option<i64>, Failure>;
 
 struct Queued {
@@ -360,6 +407,33 @@ async fn write_one(
                 .bind(chain.last_id)
                 .bind(chain.last_hash.as_str())
                 .bind(chain.added - added_before)
+                .fetch_all(&mut **tx)
+                .await
+        }
+        Write::Chat { seen, job } => {
+            let query = match seen {
+                Some(seen) => sqlx::query_scalar::<_, i64>(CHAT_ONCE)
+                    .bind(seen.source.as_str())
+                    .bind(seen.key.as_str())
+                    .bind(seen.at),
+                None => sqlx::query_scalar::<_, i64>(CHAT),
+            };
+            query
+                .bind(job.ordering_key.as_deref())
+                .bind(job.payload.as_str())
+                .bind(job.at)
+                .bind(job.at)
+                .bind(i64::from(job.lease.is_some()))
+                .bind(job.lease.as_ref().map(|(_, until)| *until))
+                .bind(job.lease.as_ref().map(|(worker, _)| worker.as_str()))
+                .fetch_all(&mut **tx)
+                .await
+        }
+        Write::Seen(seen) => {
+            sqlx::query_scalar::<_, i64>(SEEN)
+                .bind(seen.source.as_str())
+                .bind(seen.key.as_str())
+                .bind(seen.at)
                 .fetch_all(&mut **tx)
                 .await
         }
