@@ -82,6 +82,13 @@ impl SlackInbound {
     /// What to say to `who` about `typed`: the confident match with its reason, a Continue button
     /// and the other flows; or, when the matcher abstains, the flows to pick from, best first.
     async fn match_message(&self, who: &Principal, typed: &str) -> Message {
+        // The matcher reads the words, not Slack's markup around them.
+        let words = crate::inbound::as_typed(typed);
+        let typed = if words.is_empty() {
+            typed
+        } else {
+            words.as_str()
+        };
         let offer = self.app.match_offer(who, typed).await;
         let ordered: Vec<&Flow> = offer.flows.iter().collect();
         match offer.proposed() {

@@ -9,6 +9,7 @@
 mod events;
 mod interactivity;
 mod slash;
+mod typed;
 
 pub use events::{
     parse_events, parse_events_json, strip_leading_mention, AppHomeOpened, AppMention,
@@ -20,6 +21,7 @@ pub use interactivity::{
     ViewSubmission,
 };
 pub use slash::{parse_slash_command, parse_slash_command_json, SlashCommand};
+pub use typed::as_typed;
 
 /// The largest body Sesame reads from Slack. Slack's own payloads are far smaller (a view is at most
 /// 250 kB of JSON, and a modal submission carries its state, not its blocks twice), so anything
