@@ -1054,3 +1054,38 @@ async fn flows_that_do_not_allow_it_never_ask_for_whom() {
     let shown = serde_json::to_string(&modal.view).unwrap();
     assert!(!shown.contains("sesame_for"), "{shown}");
 }
+
+#[tokio::test]
+async fn the_matcher_reads_the_words_not_the_markup_around_them() {
+    let (slack, app, driver) = slack_and_app().await;
+    // All that names a flow here is inside a link's address: a reader sees "the form".
+    let dm = driver.direct_message(
+        "U0ALICE",
+        "<https://intranet.example.com/carpark/permits|the form> is what I need to fill",
+        None,
+    );
+    assert_eq!(driver.event(dm).await.status, StatusCode::OK);
+    let reply = eventually("the reply", || {
+        slack.messages_in("DU0ALICE").into_iter().next()
+    })
+    .await;
+    let shown = text_of(&reply.blocks);
+    assert!(
+        !shown.contains("Why:"),
+        "nothing is proposed from a URL: {shown}"
+    );
+
+    // Formatting and a mention of the app do not get in the way of what was asked.
+    let dm = driver.direct_message("U0ALICE", "<@U0SESAMEBOT> I need *carpark* access", None);
+    assert_eq!(driver.event(dm).await.status, StatusCode::OK);
+    let proposal = eventually("the proposal", || {
+        slack
+            .messages_in("DU0ALICE")
+            .into_iter()
+            .find(|m| text_of(&m.blocks).contains("Why:"))
+    })
+    .await;
+    assert!(text_of(&proposal.blocks).contains("Carpark access"));
+    app.assert_nothing_owed().await;
+    app.stop().await;
+}
