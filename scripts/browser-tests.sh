@@ -25,28 +25,12 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "== installing chromium (Debian's package)"
     apt_install chromium
 fi
-if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    echo "== installing python3-venv"
-    apt_install python3 python3-venv
-fi
-
+. scripts/lib/common.sh
+# Playwright drives the system's Chromium (executable_path); it never downloads a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 venv=target/browser-tests-venv
-stamp="$venv/.requirements"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ] \
-    || ! "$venv/bin/python" -c 'import oidc_provider_mock, playwright, pytest' 2>/dev/null; then
-    echo "== installing ${requirements[*]} into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    # Playwright drives the system's Chromium (executable_path); it never downloads a browser.
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-        "${requirements[@]}"
-    echo "${requirements[*]}" >"$stamp"
-fi
-
-if [ ! -x target/debug/sesame ]; then
-    echo "== building target/debug/sesame"
-    cargo build -p sesame --locked
-fi
+pinned_venv "$venv" 'import oidc_provider_mock, playwright, pytest' "${requirements[@]}"
+need_sesame_binary
 
 mkdir -p target/browser-artifacts
 rm -f target/browser-artifacts/*.png

@@ -9,6 +9,7 @@
 # cn=reader,dc=example,dc=com (password "reader-password") for permission tests. It lives in <dir>,
 # runs as the current user on 127.0.0.1 only, and is gone after `stop`.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
 
 suffix="dc=example,dc=com"
 admin_dn="cn=admin,$suffix"
@@ -145,17 +146,7 @@ start() {
 }
 
 stop() {
-  local dir=$1
-  if [ -f "$dir/slapd.pid" ]; then
-    local pid
-    pid=$(cat "$dir/slapd.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  rm -rf "$dir"
+  stop_daemon "$1" slapd.pid
 }
 
 case "${1:-}" in

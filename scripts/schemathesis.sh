@@ -24,40 +24,19 @@ started=$SECONDS
 requirements=("schemathesis==4.32.5")
 examples="${SESAME_SCHEMATHESIS_EXAMPLES:-100}"
 
-if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    echo "== installing python3-venv"
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-venv >/dev/null
-fi
-
+. scripts/lib/common.sh
 venv=target/schemathesis-venv
-stamp="$venv/.requirements"
-if [ ! -x "$venv/bin/st" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
-    echo "== installing ${requirements[*]} into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "${requirements[@]}"
-    echo "${requirements[*]}" >"$stamp"
-fi
-
-if [ ! -x target/debug/sesame ]; then
-    echo "== building target/debug/sesame"
-    cargo build -p sesame --locked
-fi
+pinned_venv "$venv" 'import schemathesis' "${requirements[@]}"
+need_sesame_binary
 
 work=$(mktemp -d)
-pid=""
 cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
+    stop_sesame
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 admin="fuzz-admin-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
 # The test directory, and the fuzzer's administrator in it.
 {
@@ -80,23 +59,7 @@ auditor_groups = ["auditors"]
 [audit]
 signing_key_file = "$work/audit-signing-key.pem"
 TOML
-echo "== starting Sesame on 127.0.0.1:$port"
-target/debug/sesame --config "$work/sesame.toml" serve >"$work/sesame.log" 2>&1 &
-pid=$!
-ready=""
-for _ in $(seq 1 300); do
-    if python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/healthz', timeout=1)" 2>/dev/null; then
-        ready=1
-        break
-    fi
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
-    sleep 0.1
-done
-if [ -z "$ready" ]; then
-    echo "Sesame did not start; its log:" >&2
-    cat "$work/sesame.log" >&2
-    exit 1
-fi
+start_sesame "$work/sesame.toml" "$work/sesame.log" "$port"
 token=$(target/debug/sesame --config "$work/sesame.toml" token create --user "$admin" --name schemathesis 2>/dev/null)
 
 # Requests to act on, so that calls on /requests/{number} meet real ones and not only 404: one

@@ -7,26 +7,14 @@
 #   scripts/scim-server.sh stop <dir>
 # The server starts empty; tests create the users and groups they need through SCIM itself.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
 
 # The version the connector tests were last run with; change it together with docs/connectors.md.
 requirement="scim2-server==0.8.3"
 venv="$(cd "$(dirname "$0")/.." && pwd)/target/scim-server-venv"
 
 install_server() {
-  if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    echo "python3-venv is not installed; installing it from Debian's packages" >&2
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >&2
-  fi
-  if [ ! -x "$venv/bin/scim2-server" ] || [ "$(cat "$venv/.requirement" 2>/dev/null)" != "$requirement" ]; then
-    echo "installing $requirement into $venv" >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement" >&2
-    echo "$requirement" >"$venv/.requirement"
-  fi
+  pinned_venv "$venv" 'import scim2_server' "$requirement"
 }
 
 start() {
@@ -63,17 +51,7 @@ PY
 }
 
 stop() {
-  local dir=$1
-  if [ -f "$dir/server.pid" ]; then
-    local pid
-    pid=$(cat "$dir/server.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
-  rm -rf "$dir"
+  stop_daemon "$1" server.pid
 }
 
 case "${1:-}" in
